@@ -1,0 +1,1 @@
+//! The demo's synthetic manufacturer, generated deterministically from a seed.
