@@ -1,10 +1,30 @@
 //! UN/EDIFACT reader: bytes in, purchase orders and diagnostics out; never a panic.
+//!
+//! Layers, bottom up:
+//! - [`syntax`]: delimiters (UNA, defaults, or inferred from UNB), the
+//!   segment iterator with positions, release-character unescaping;
+//! - [`charset`]: the UNB syntax identifier's character set;
+//! - the envelope (UNB..UNZ, UNH..UNT with their control checks) and the
+//!   ORDERS reader behind [`parse`];
+//! - [`write`]: segments, envelopes and ORDERS back to bytes.
+//!
+//! Architecture Invariant: nothing here does I/O or panics on input; what is
+//! wrong with a document is a [`prodline_core::Diagnostic`] with a position.
 
-use prodline_core::{Format, ParsedDocument};
+pub mod charset;
+mod envelope;
+mod orders;
+pub mod syntax;
+pub mod values;
+pub mod write;
+
+use prodline_core::ParsedDocument;
+
+pub use charset::Charset;
+pub use syntax::{Delimiters, Segment, SegmentPosition, Segments};
 
 /// Read every interchange (or bare message) in `bytes`; ORDERS messages become
 /// orders, other messages are reported in `skipped`.
 pub fn parse(bytes: &[u8]) -> ParsedDocument {
-    let _ = bytes;
-    ParsedDocument::new(Format::Edifact)
+    envelope::read_document(bytes)
 }

