@@ -40,12 +40,15 @@ impl Column {
         let distinct = filled.iter().collect::<HashSet<_>>().len();
         let constant = distinct <= 1;
         let date = !filled.is_empty()
-            && filled.iter().all(|v| parse_date(v, DateOrder::DayFirst).is_some() || parse_date(v, DateOrder::MonthFirst).is_some());
+            && filled.iter().all(|v| {
+                parse_date(v, DateOrder::DayFirst).is_some() || parse_date(v, DateOrder::MonthFirst).is_some()
+            });
         // Quantities and prices are short numbers (a 13-digit number is a GTIN).
         let amount = full
             && !date
             && filled.iter().all(|v| {
-                let integer_digits = v.split(['.', ',']).next().map_or(0, |i| i.chars().filter(char::is_ascii_digit).count());
+                let integer_digits =
+                    v.split(['.', ',']).next().map_or(0, |i| i.chars().filter(char::is_ascii_digit).count());
                 integer_digits <= 7 && parse_number(v, style).is_some()
             });
         let item = full
@@ -149,8 +152,8 @@ fn set(fields: &mut [Option<Field>], col: usize, field: Field) {
 /// are requested dates, read in turn.
 fn assign_dates(columns: &[Column], fields: &mut [Option<Field>]) {
     let free = |c: usize, fields: &[Option<Field>]| fields.get(c) == Some(&None);
-    let order_date = (0..columns.len())
-        .find(|&c| free(c, fields) && columns.get(c).is_some_and(|col| col.full && col.date));
+    let order_date =
+        (0..columns.len()).find(|&c| free(c, fields) && columns.get(c).is_some_and(|col| col.full && col.date));
     let Some(order_date) = order_date else { return };
     set(fields, order_date, Field::OrderDate);
     for c in order_date + 1..columns.len() {
@@ -167,7 +170,9 @@ fn assign_text_columns(columns: &[Column], fields: &mut [Option<Field>]) {
     if let Some(&c) = free.iter().find(|&&c| columns.get(c).is_some_and(|col| col.uoms)) {
         set(fields, c, Field::Uom);
     }
-    if let Some(&c) = free.iter().find(|&&c| fields.get(c) == Some(&None) && columns.get(c).is_some_and(|col| col.phrases)) {
+    if let Some(&c) =
+        free.iter().find(|&&c| fields.get(c) == Some(&None) && columns.get(c).is_some_and(|col| col.phrases))
+    {
         set(fields, c, Field::Description);
     }
 }

@@ -272,7 +272,9 @@ impl<'a> RowReader<'a> {
         let Some((_, last)) = self.layout.header_rows else { return false };
         let Some(cells) = self.table.rows.get(row) else { return false };
         let same = cells.iter().enumerate().filter(|(c, cell)| {
-            matches!(cell, Cell::Text(_)) && self.layout.columns.get(*c).is_some_and(Option::is_some) && self.table.cell(last, *c) == *cell
+            matches!(cell, Cell::Text(_))
+                && self.layout.columns.get(*c).is_some_and(Option::is_some)
+                && self.table.cell(last, *c) == *cell
         });
         same.count() >= 2
     }

@@ -60,11 +60,7 @@ pub fn find_header(table: &Table) -> Option<Layout> {
 
 /// Keep a candidate only if it is valid and strictly better than the best so
 /// far: more distinct fields wins, ties keep the earlier and shorter header.
-fn consider(
-    best: &mut Option<HeaderCandidate>,
-    rows: (usize, usize),
-    fields: Vec<Option<Field>>,
-) {
+fn consider(best: &mut Option<HeaderCandidate>, rows: (usize, usize), fields: Vec<Option<Field>>) {
     let score = header_score(&fields);
     let names_lines = fields.iter().flatten().any(|f| *f == Field::Qty || f.item_kind().is_some());
     if score < 2 || !names_lines {

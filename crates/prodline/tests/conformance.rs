@@ -36,7 +36,114 @@ enum Expect {
 use Expect::*;
 
 /// Every order document of the corpus, by path relative to its root.
-const FILES: &[(&str, Expect)] = &[];
+const FILES: &[(&str, Expect)] = &[
+    ("csv/bots__csvdemo_orders_test.csv", Orders(4)),
+    ("csv/edifabric_edifact__PurchaseOrder.csv", Orders(1)),
+    ("csv/edifabric_x12__PurchaseOrder.csv", Orders(1)),
+    ("csv/oca__order_file_test1.csv", Orders(1)),
+    ("edifact_orders/bots__0T0000000004_junkheader.edi", Orders(1)),
+    ("edifact_orders/bots__csvdemo_test.edi", Orders(4)),
+    ("edifact_orders/bots__order01_3msgs.edi", Orders(3)),
+    ("edifact_orders/bots__orders01_ean008.edi", Orders(2)),
+    ("edifact_orders/bots__orders96.edi", Orders(2)),
+    ("edifact_orders/bots__sap_inbound_1.edi", Orders(12)),
+    ("edifact_orders/edifabric__CorruptUnb.txt", Rejected),
+    ("edifact_orders/edifabric__MixedTransactionsNoEnvelopes.txt", Orders(1)),
+    ("edifact_orders/edifabric__PurchaseOrder.txt", Orders(1)),
+    ("edifact_orders/edifabric__PurchaseOrderCSV.txt", Orders(1)),
+    ("edifact_orders/edifabric__PurchaseOrderInvalid.txt", Orders(1)),
+    ("edifact_orders/edifabric__PurchaseOrders.txt", Orders(2)),
+    ("edifact_orders/oboe__orders.edi", Orders(1)),
+    ("edifact_orders/oboe__orders.missingMandatorySegments.edi", Rejected),
+    ("edifact_orders/oboe__orders.newdelimiters.edi", Orders(1)),
+    ("edifact_orders/oboe__orders.withbadunbsegment.edi", Orders(1)),
+    ("edifact_orders/oca__Retail_EDIFACT_ORDERS_sample1.txt", Orders(1)),
+    ("edifact_orders/oca__test_orders_-_no_PRI_segments.txt", Orders(1)),
+    ("expected/bots_csvdemo__csv2edi_expected_1.edi", Orders(5)),
+    ("expected/bots_csvdemo__edi2csv_expected_1.csv", Orders(4)),
+    ("expected/bots_supplier_850/input/850-004010-01.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-004010-02.x12", Orders(4)),
+    ("expected/bots_supplier_850/input/850-004010-04.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-004010-05.x12", Orders(2)),
+    ("expected/bots_supplier_850/input/850-004010-06.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-004010-07.x12", Orders(2)),
+    ("expected/bots_supplier_850/input/850-004010-10.x12", Orders(2)),
+    ("expected/bots_supplier_850/input/850-004010-11.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-004010-12.x12", Orders(3)),
+    ("expected/bots_supplier_850/input/850-004010-18.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-004010.13.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-004010.14.x12", Orders(3)),
+    ("expected/bots_supplier_850/input/850-004010.17.x12", Orders(4)),
+    ("expected/bots_supplier_850/input/850-004010VICS-01.x12", Orders(4)),
+    ("expected/bots_supplier_850/input/850-004010VICS-02.x12", Orders(1)),
+    ("expected/bots_supplier_850/input/850-02.x12", Orders(4)),
+    ("expected/bots_supplier_850/input/850_01.x12", Orders(1)),
+    ("pdf/oca__so1.pdf", Unsupported),
+    ("pdf/oca__so2.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Adatum-Adel.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Adatum-Grady.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Adatum-Johanna.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Fabrikam-Adel.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Fabrikam-Christie.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Fabrikam-Lee.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Relecloud-Isaiah.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-Relecloud-Johanna.pdf", Unsupported),
+    ("pdf/pnp__Contoso-PO-VanArsdel-Irvin.pdf", Unsupported),
+    ("pdf/pnp__NEGATIVE_TradeConfirmation125865.pdf", Unsupported),
+    ("po_images/msai102__Form_1.jpg", Unsupported),
+    ("po_images/msai102__Form_2.jpg", Unsupported),
+    ("po_images/msai102__Form_3.jpg", Unsupported),
+    ("ubl_orders/oca__UBL-Order-2.0-Example.xml", Orders(1)),
+    ("ubl_orders/oca__UBL-Order-2.1-Example.xml", Orders(1)),
+    ("x12_850/bots__850-004010-01.x12", Orders(1)),
+    ("x12_850/bots__850-004010-02.x12", Orders(4)),
+    ("x12_850/bots__850-004010-03.x12", Orders(1)),
+    ("x12_850/bots__850-004010-04.x12", Orders(1)),
+    ("x12_850/bots__850-004010-05.x12", Orders(2)),
+    ("x12_850/bots__850-004010-06.x12", Orders(1)),
+    ("x12_850/bots__850-004010-07.x12", Orders(2)),
+    ("x12_850/bots__850-004010-07_supplier-variant.x12", Orders(2)),
+    ("x12_850/bots__850-004010-08.x12", Orders(2)),
+    ("x12_850/bots__850-004010-10.x12", Orders(2)),
+    ("x12_850/bots__850-004010-11.x12", Orders(1)),
+    ("x12_850/bots__850-004010-12.x12", Orders(3)),
+    ("x12_850/bots__850-004010-18.x12", Orders(1)),
+    ("x12_850/bots__850-004010-ascii-lf.x12", Orders(1)),
+    ("x12_850/bots__850-004010-ascii1.x12", Orders(1)),
+    ("x12_850/bots__850-004010.13.x12", Orders(1)),
+    ("x12_850/bots__850-004010.14.x12", Orders(3)),
+    ("x12_850/bots__850-004010.15.x12", Orders(4)),
+    ("x12_850/bots__850-004010.16.x12", Orders(2)),
+    ("x12_850/bots__850-004010.17.x12", Orders(4)),
+    ("x12_850/bots__850-004010VICS-01.x12", Orders(4)),
+    ("x12_850/bots__850-004010VICS-02.x12", Orders(1)),
+    ("x12_850/bots__850-004030-01.x12", Orders(1)),
+    ("x12_850/bots__850-004030-03.x12", Orders(1)),
+    ("x12_850/bots__850_01.x12", Orders(1)),
+    ("x12_850/ediengine__850.Composite.SLN.OK.edi", Orders(1)),
+    ("x12_850/ediengine__850.OK.edi", Orders(1)),
+    ("x12_850/ediengine__850.SyntaxNotes.ERR.edi", Orders(1)),
+    ("x12_850/edifabric__CorruptIsa.txt", Rejected),
+    ("x12_850/edifabric__CorruptSt.txt", Rejected),
+    ("x12_850/edifabric__PurchaseOrder.txt", Orders(1)),
+    ("x12_850/edifabric__PurchaseOrderCSV.txt", Orders(1)),
+    ("x12_850/edifabric__PurchaseOrderInvalid.txt", Orders(1)),
+    ("x12_850/edinet__x12.850.edi", Orders(1)),
+    ("x12_850/edinet__x12.850.issue135.edi", Orders(2)),
+    ("x12_850/nodex12__850.edi", Orders(1)),
+    ("x12_850/nodex12__850_3.edi", Orders(1)),
+    ("x12_850/stedi__README_850_5010_excerpt.edi", Orders(1)),
+    ("x12_other/bots__810-004010-01.x12", Skipped(2)),
+    ("x12_other/bots__855-004010UCS-01.x12", Skipped(6)),
+    ("x12_other/bots__856_1.x12", Skipped(1)),
+    ("x12_other/edinet__x12.810a.edi", Skipped(1)),
+    ("x12_other/gtlogistics__inconsistent-element-separator-isa-heading.edi", Rejected),
+    ("x12_other/gtlogistics__no-matching-segment-count.edi", Skipped(1)),
+    ("x12_other/gtlogistics__trimmed-isa-heading.edi", Skipped(0)),
+    ("x12_other/nodex12__855.edi", Skipped(1)),
+    ("x12_other/nodex12__856.edi", Skipped(1)),
+    ("x12_other/stedi__855_5010_inbound.edi", Skipped(1)),
+];
 
 struct Parsed {
     ok: bool,
@@ -131,4 +238,52 @@ fn names_file_and_position(stderr: &str, rel: &str) -> bool {
             && l.contains("error")
             && (l.contains("byte ") || l.contains("line ") || l.contains("segment "))
     })
+}
+
+/// One order reduced to what must agree across formats: PO number, order
+/// date, and each line's quantity, unit (as a SPEC §1 code), price and GTIN.
+fn essence(order: &Value) -> String {
+    let mut lines: Vec<String> = order["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .map(|l| {
+                    let gtin = l["item_ids"]
+                        .as_array()
+                        .and_then(|ids| ids.iter().find(|i| i["kind"] == "gtin"))
+                        .and_then(|i| i["value"].as_str())
+                        .map(|v| v.trim_start_matches('0').to_string())
+                        .unwrap_or_default();
+                    let uom = l["uom"].as_str().and_then(prodline_core::units::normalize_uom).unwrap_or_default();
+                    format!("{gtin} qty={} {uom} price={}", l["qty"], l["unit_price"])
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    lines.sort();
+    format!("PO {} of {}: {}", order["po_number"], order["order_date"], lines.join(" | "))
+}
+
+fn essences(root: &Path, rel: &str) -> Vec<String> {
+    let parsed = parse(&root.join(rel));
+    let mut out: Vec<String> = parsed.json["orders"].as_array().map(|os| os.iter().map(essence).collect()).unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn one_order_in_several_formats_reads_the_same() {
+    let root = corpus();
+    let families: &[&[&str]] = &[
+        &["csv/edifabric_x12__PurchaseOrder.csv", "x12_850/edifabric__PurchaseOrderCSV.txt"],
+        &["csv/edifabric_edifact__PurchaseOrder.csv", "edifact_orders/edifabric__PurchaseOrderCSV.txt"],
+        &["csv/bots__csvdemo_orders_test.csv", "expected/bots_csvdemo__edi2csv_expected_1.csv"],
+    ];
+    for family in families {
+        let first = essences(&root, family[0]);
+        assert!(!first.is_empty(), "{}: no orders", family[0]);
+        for other in &family[1..] {
+            assert_eq!(essences(&root, other), first, "{other} reads differently from {}", family[0]);
+        }
+    }
 }
