@@ -178,7 +178,12 @@ pub fn decide(
     config: &DecisionConfig,
 ) -> (Decision, Vec<Reason>) {
     let mut reasons = document;
-    reasons.extend(orders.iter().flat_map(|o| o.reasons.iter().cloned()));
+    // A reader finding is reported on the document and on its order: say it once.
+    for reason in orders.iter().flat_map(|o| o.reasons.iter()) {
+        if !reasons.contains(reason) {
+            reasons.push(reason.clone());
+        }
+    }
     if orders.is_empty() && reasons.is_empty() {
         reasons.push(Reason::new(ReasonCode::NotAnOrder, "the document holds no purchase order"));
     }

@@ -62,12 +62,12 @@ fn main() -> ExitCode {
         }
         Command::Eval(args) => commands::eval(&args),
         Command::Demo(args) => commands::demo(&args),
-        Command::Bench(BenchCommand::Parse(args)) => {
-            prodline_bench::run_parse_command(&args).map(|out| {
+        Command::Bench(BenchCommand::Parse(args)) => prodline_bench::run_parse_command(&args)
+            .map(|out| {
                 print!("{out}");
                 ExitCode::SUCCESS
-            }).map_err(anyhow::Error::from)
-        }
+            })
+            .map_err(anyhow::Error::from),
     };
     match result {
         Ok(code) => code,

@@ -172,10 +172,7 @@ fn order_documents(root: &Path) -> Vec<String> {
     walk(root, root, &mut out);
     out.retain(|p| {
         p != "MANIFEST.md"
-            && (!p.starts_with("expected/")
-                || p.contains("/input/")
-                || p.ends_with(".edi")
-                || p.ends_with(".csv"))
+            && (!p.starts_with("expected/") || p.contains("/input/") || p.ends_with(".edi") || p.ends_with(".csv"))
     });
     out.sort();
     out
@@ -211,7 +208,9 @@ fn every_corpus_document_is_read_or_rejected_with_a_position() {
         let orders = parsed.json["orders"].as_array().map_or(0, Vec::len);
         let skipped = parsed.json["skipped"].as_array().map_or(0, Vec::len);
         let problem = match expect {
-            Orders(n) if !parsed.ok || orders != *n => Some(format!("expected {n} orders and exit 0, got {orders}, ok={}", parsed.ok)),
+            Orders(n) if !parsed.ok || orders != *n => {
+                Some(format!("expected {n} orders and exit 0, got {orders}, ok={}", parsed.ok))
+            }
             Skipped(n) if !parsed.ok || orders != 0 || skipped != *n => {
                 Some(format!("expected {n} skipped sets, got {skipped} (orders {orders}), ok={}", parsed.ok))
             }
@@ -266,7 +265,8 @@ fn essence(order: &Value) -> String {
 
 fn essences(root: &Path, rel: &str) -> Vec<String> {
     let parsed = parse(&root.join(rel));
-    let mut out: Vec<String> = parsed.json["orders"].as_array().map(|os| os.iter().map(essence).collect()).unwrap_or_default();
+    let mut out: Vec<String> =
+        parsed.json["orders"].as_array().map(|os| os.iter().map(essence).collect()).unwrap_or_default();
     out.sort();
     out
 }
