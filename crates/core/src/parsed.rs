@@ -155,25 +155,39 @@ pub enum ItemIdKind {
 impl ItemIdKind {
     /// Normalise an X12 product/service id qualifier (PO106, PO108...).
     pub fn from_x12(qualifier: &str) -> ItemIdKind {
-        match qualifier.trim().to_ascii_uppercase().as_str() {
-            "BP" | "IN" | "CB" | "PI" | "PD" | "BL" => ItemIdKind::BuyerPart,
-            "VP" | "VN" | "VA" | "MG" | "MF" | "VC" | "SV" => ItemIdKind::VendorPart,
-            "UP" | "UK" | "UI" | "UN" | "UA" | "EN" | "EA" | "EO" | "UD" => ItemIdKind::Gtin,
-            "SK" | "ST" => ItemIdKind::Sku,
+        let mut key = [0u8; 4];
+        match upper_code(qualifier, &mut key) {
+            b"BP" | b"IN" | b"CB" | b"PI" | b"PD" | b"BL" => ItemIdKind::BuyerPart,
+            b"VP" | b"VN" | b"VA" | b"MG" | b"MF" | b"VC" | b"SV" => ItemIdKind::VendorPart,
+            b"UP" | b"UK" | b"UI" | b"UN" | b"UA" | b"EN" | b"EA" | b"EO" | b"UD" => ItemIdKind::Gtin,
+            b"SK" | b"ST" => ItemIdKind::Sku,
             _ => ItemIdKind::Other,
         }
     }
 
     /// Normalise an EDIFACT item type code (LIN C212 7143, PIA 7143).
     pub fn from_edifact(code: &str) -> ItemIdKind {
-        match code.trim().to_ascii_uppercase().as_str() {
-            "IN" | "BP" | "BC" => ItemIdKind::BuyerPart,
-            "SA" | "VN" | "MF" | "MP" | "SN" => ItemIdKind::VendorPart,
-            "EN" | "SRV" | "UP" | "EAN" | "GTIN" | "SRS" => ItemIdKind::Gtin,
-            "SK" => ItemIdKind::Sku,
+        let mut key = [0u8; 4];
+        match upper_code(code, &mut key) {
+            b"IN" | b"BP" | b"BC" => ItemIdKind::BuyerPart,
+            b"SA" | b"VN" | b"MF" | b"MP" | b"SN" => ItemIdKind::VendorPart,
+            b"EN" | b"SRV" | b"UP" | b"EAN" | b"GTIN" | b"SRS" => ItemIdKind::Gtin,
+            b"SK" => ItemIdKind::Sku,
             _ => ItemIdKind::Other,
         }
     }
+}
+
+/// `code` trimmed and in ASCII upper case, written into `key`: readers classify
+/// every item id, so this must not allocate. A code longer than `key` gives
+/// `b""`, which no table holds.
+fn upper_code<'k>(code: &str, key: &'k mut [u8; 4]) -> &'k [u8] {
+    let code = code.trim().as_bytes();
+    let Some(slot) = key.get_mut(..code.len()) else { return b"" };
+    for (k, b) in slot.iter_mut().zip(code) {
+        *k = b.to_ascii_uppercase();
+    }
+    slot
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -316,5 +330,25 @@ impl ParsedOrder {
         let purpose = self.purpose.as_deref().map(str::trim).unwrap_or("");
         // X12 BEG01 05 replace, 04 change; EDIFACT BGM 1225 5 replace, 4 change.
         matches!(purpose, "05" | "04" | "5" | "4") || self.revision.as_deref().is_some_and(|r| !r.trim().is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_id_qualifiers_are_trimmed_and_case_blind() {
+        assert_eq!(ItemIdKind::from_x12(" bp "), ItemIdKind::BuyerPart);
+        assert_eq!(ItemIdKind::from_x12("Vp"), ItemIdKind::VendorPart);
+        assert_eq!(ItemIdKind::from_x12("UP"), ItemIdKind::Gtin);
+        assert_eq!(ItemIdKind::from_x12("st"), ItemIdKind::Sku);
+        for other in ["", "B", "BPX", "GTIN", "ZZZZZ", "ＢＰ"] {
+            assert_eq!(ItemIdKind::from_x12(other), ItemIdKind::Other, "{other:?}");
+        }
+        assert_eq!(ItemIdKind::from_edifact("gtin"), ItemIdKind::Gtin);
+        assert_eq!(ItemIdKind::from_edifact(" SRV"), ItemIdKind::Gtin);
+        assert_eq!(ItemIdKind::from_edifact("SA"), ItemIdKind::VendorPart);
+        assert_eq!(ItemIdKind::from_edifact("GTINS"), ItemIdKind::Other);
     }
 }

@@ -34,20 +34,23 @@ impl Charset {
 
     /// Decode one value. Never fails: bytes that do not decode become U+FFFD.
     pub fn decode(self, bytes: &[u8]) -> String {
-        if bytes.is_ascii() {
-            // Every supported set is an ASCII superset; skip the table work.
-            return bytes.iter().map(|&b| char::from(b)).collect();
-        }
-        match self {
-            Charset::Ascii => match std::str::from_utf8(bytes) {
-                Ok(text) => text.to_string(),
-                Err(_) => latin1(bytes),
-            },
-            Charset::Latin1 => latin1(bytes),
-            Charset::Latin2 => encoding_rs::ISO_8859_2.decode_without_bom_handling(bytes).0.into_owned(),
-            Charset::Cyrillic => encoding_rs::ISO_8859_5.decode_without_bom_handling(bytes).0.into_owned(),
-            Charset::Greek => encoding_rs::ISO_8859_7.decode_without_bom_handling(bytes).0.into_owned(),
-            Charset::Utf8 => String::from_utf8_lossy(bytes).into_owned(),
+        let mut text = String::with_capacity(bytes.len());
+        self.decode_into(bytes, &mut text);
+        text
+    }
+
+    /// Append the decoding of one value to `out`, as [`Charset::decode`] does.
+    pub fn decode_into(self, bytes: &[u8], out: &mut String) {
+        match (self, std::str::from_utf8(bytes)) {
+            // UTF-8 decodes to itself at the ASCII levels (read leniently) and in UTF-8.
+            (Charset::Ascii | Charset::Utf8, Ok(text)) => out.push_str(text),
+            // Every supported set is an ASCII superset.
+            (_, Ok(text)) if text.is_ascii() => out.push_str(text),
+            (Charset::Ascii | Charset::Latin1, _) => push_latin1(bytes, out),
+            (Charset::Latin2, _) => out.push_str(&encoding_rs::ISO_8859_2.decode_without_bom_handling(bytes).0),
+            (Charset::Cyrillic, _) => out.push_str(&encoding_rs::ISO_8859_5.decode_without_bom_handling(bytes).0),
+            (Charset::Greek, _) => out.push_str(&encoding_rs::ISO_8859_7.decode_without_bom_handling(bytes).0),
+            (Charset::Utf8, Err(_)) => out.push_str(&String::from_utf8_lossy(bytes)),
         }
     }
 
@@ -63,8 +66,8 @@ impl Charset {
     }
 }
 
-fn latin1(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
+fn push_latin1(bytes: &[u8], out: &mut String) {
+    out.extend(bytes.iter().map(|&b| char::from(b)));
 }
 
 fn encode_with(encoding: &'static encoding_rs::Encoding, text: &str) -> Vec<u8> {

@@ -1,18 +1,22 @@
 //! Interchanges and messages: UNB..UNZ around UNH..UNT, their control
 //! counts and references, and handing each message to its reader.
+//!
+//! Messages are read as they stream by: an ORDERS message's segments go to
+//! its [`OrderReader`] one at a time and are never kept.
 
 use prodline_core::{Diagnostic, Format, ParsedDocument, PartyId, Position, SkippedSet};
 
-use crate::orders::read_order;
-use crate::syntax::{Segment, Segments};
+use crate::orders::OrderReader;
+use crate::syntax::{SegmentBuffer, SegmentPosition, SegmentRef, Segments};
 
 /// Read every interchange (or bare message) in `bytes`.
 pub fn read_document(bytes: &[u8]) -> ParsedDocument {
     let mut reader = EnvelopeReader { doc: ParsedDocument::new(Format::Edifact), interchange: None, message: None };
     let mut segments = Segments::new(bytes);
-    while let Some(segment) = segments.next() {
+    let mut buffer = SegmentBuffer::default();
+    while let Some(segment) = segments.next_segment(&mut buffer) {
         reader.doc.diagnostics.append(&mut segments.diagnostics);
-        reader.segment(segment);
+        reader.segment(&segment);
     }
     reader.doc.diagnostics.append(&mut segments.diagnostics);
     reader.finish()
@@ -28,7 +32,15 @@ struct Interchange {
 }
 
 struct Message {
-    segments: Vec<Segment>,
+    unh: SegmentPosition,
+    /// UNH 0062, which UNT repeats.
+    reference: Option<String>,
+    /// UNH 0065, upper-cased.
+    kind: String,
+    /// Segments so far, UNH included.
+    segments: usize,
+    /// The reader of an ORDERS message; `None` for a message that is skipped.
+    order: Option<OrderReader>,
     /// Index of the first document diagnostic raised inside this message.
     diagnostics_from: usize,
 }
@@ -40,19 +52,24 @@ struct EnvelopeReader {
 }
 
 impl EnvelopeReader {
-    fn segment(&mut self, segment: Segment) {
-        match segment.tag.as_str() {
+    fn segment(&mut self, segment: &SegmentRef<'_>) {
+        match segment.tag {
             "UNB" => self.unb(segment),
             "UNH" => self.unh(segment),
             "UNT" => self.unt(segment),
-            "UNZ" => self.unz(&segment),
+            "UNZ" => self.unz(segment),
             "UNG" | "UNE" if self.message.is_none() => {
                 if let Some(interchange) = self.interchange.as_mut().filter(|_| segment.tag == "UNG") {
                     interchange.groups += 1;
                 }
             }
             _ => match self.message.as_mut() {
-                Some(message) => message.segments.push(segment),
+                Some(message) => {
+                    message.segments += 1;
+                    if let Some(order) = message.order.as_mut() {
+                        order.segment(segment);
+                    }
+                }
                 None => {
                     let text = format!("segment {} outside any message (UNH..UNT)", segment.tag);
                     self.warn("segment_outside_message", text, segment.to_position());
@@ -65,9 +82,9 @@ impl EnvelopeReader {
         self.doc.diagnostics.push(Diagnostic::warning(code, message, position));
     }
 
-    fn unb(&mut self, unb: Segment) {
-        self.close_message(None, &unb);
-        self.close_interchange(None, &unb);
+    fn unb(&mut self, unb: &SegmentRef<'_>) {
+        self.close_message(None, Some(unb));
+        self.close_interchange(None, Some(unb));
         let party = |element: usize| {
             unb.value(element, 0)
                 .map(|value| PartyId { qualifier: unb.value(element, 1).map(str::to_string), value: value.to_string() })
@@ -82,35 +99,52 @@ impl EnvelopeReader {
         });
     }
 
-    fn unh(&mut self, unh: Segment) {
-        self.close_message(None, &unh);
+    fn unh(&mut self, unh: &SegmentRef<'_>) {
+        self.close_message(None, Some(unh));
         if let Some(interchange) = self.interchange.as_mut() {
             interchange.messages += 1;
         }
-        self.message = Some(Message { segments: vec![unh], diagnostics_from: self.doc.diagnostics.len() });
+        let kind = unh.value(1, 0).unwrap_or("").to_ascii_uppercase();
+        let order = (kind == "ORDERS").then(|| {
+            let (sender, receiver) = match &self.interchange {
+                Some(i) => (i.sender.clone(), i.receiver.clone()),
+                None => (None, None),
+            };
+            let mut order = OrderReader::new(sender, receiver);
+            order.segment(unh);
+            order
+        });
+        self.message = Some(Message {
+            unh: unh.position,
+            reference: unh.value(0, 0).map(str::to_string),
+            kind,
+            segments: 1,
+            order,
+            diagnostics_from: self.doc.diagnostics.len(),
+        });
     }
 
-    fn unt(&mut self, unt: Segment) {
+    fn unt(&mut self, unt: &SegmentRef<'_>) {
         if self.message.is_none() {
             return self.warn("segment_outside_message", "UNT without a UNH".to_string(), unt.to_position());
         }
-        self.close_message(Some(unt), &Segment::default());
+        self.close_message(Some(unt), None);
     }
 
-    fn unz(&mut self, unz: &Segment) {
-        self.close_message(None, unz);
+    fn unz(&mut self, unz: &SegmentRef<'_>) {
+        self.close_message(None, Some(unz));
         if self.interchange.is_none() {
             return self.warn("segment_outside_message", "UNZ without a UNB".to_string(), unz.to_position());
         }
-        self.close_interchange(Some(unz), unz);
+        self.close_interchange(Some(unz), Some(unz));
     }
 
     /// Check the interchange trailer (or its absence, noticed at `next`).
-    fn close_interchange(&mut self, unz: Option<&Segment>, next: &Segment) {
+    fn close_interchange(&mut self, unz: Option<&SegmentRef<'_>>, next: Option<&SegmentRef<'_>>) {
         let Some(interchange) = self.interchange.take() else { return };
         let Some(unz) = unz else {
             let text = format!("interchange {} has no UNZ trailer", interchange.control_reference.unwrap_or_default());
-            let position = if next.tag.is_empty() { interchange.unb } else { next.to_position() };
+            let position = next.map_or(interchange.unb, SegmentRef::to_position);
             return self.warn("missing_trailer", text, position);
         };
         // With functional groups, UNZ counts groups; without, messages.
@@ -131,35 +165,33 @@ impl EnvelopeReader {
         }
     }
 
-    /// Check the message trailer, then read or skip the message.
-    fn close_message(&mut self, unt: Option<Segment>, next: &Segment) {
+    /// Check the message trailer (or its absence, noticed at `next`), then
+    /// finish the order or record the skipped message.
+    fn close_message(&mut self, unt: Option<&SegmentRef<'_>>, next: Option<&SegmentRef<'_>>) {
         let Some(mut message) = self.message.take() else { return };
-        let Some(unh) = message.segments.first().cloned() else { return };
+        let unh = message.unh.to_position("UNH");
         let mut envelope = Vec::new();
-        match &unt {
-            Some(unt) => envelope.extend(check_unt(&unh, unt, message.segments.len() + 1)),
+        match unt {
+            Some(unt) => envelope.extend(check_unt(message.reference.as_deref(), unt, message.segments + 1)),
             None => {
-                let text = format!("message {} has no UNT trailer", unh.value(0, 0).unwrap_or(""));
-                let position = if next.tag.is_empty() { unh.to_position() } else { next.to_position() };
+                let text = format!("message {} has no UNT trailer", message.reference.as_deref().unwrap_or(""));
+                let position = next.map_or_else(|| unh.clone(), SegmentRef::to_position);
                 envelope.push(Diagnostic::warning("missing_trailer", text, position));
             }
         }
-        message.segments.extend(unt);
-        let raised_inside = self.doc.diagnostics.get(message.diagnostics_from..).unwrap_or_default().to_vec();
-        self.doc.diagnostics.extend(envelope.iter().cloned());
-        let kind = unh.value(1, 0).unwrap_or("").to_ascii_uppercase();
-        if kind != "ORDERS" {
-            let kind = if kind.is_empty() { "UNKNOWN".to_string() } else { kind };
-            self.doc.skipped.push(SkippedSet { kind, position: unh.to_position() });
-            return;
+        if let (Some(order), Some(unt)) = (message.order.as_mut(), unt) {
+            order.segment(unt);
         }
-        let (sender, receiver) = match &self.interchange {
-            Some(i) => (i.sender.clone(), i.receiver.clone()),
-            None => (None, None),
+        let raised_inside = message.diagnostics_from..self.doc.diagnostics.len();
+        self.doc.diagnostics.extend(envelope.iter().cloned());
+        let Some(order) = message.order else {
+            let kind = if message.kind.is_empty() { "UNKNOWN".to_string() } else { message.kind };
+            self.doc.skipped.push(SkippedSet { kind, position: unh });
+            return;
         };
-        let mut order = read_order(&message.segments, sender, receiver);
+        let mut order = order.finish(Some(unh));
+        let mut diagnostics = self.doc.diagnostics.get(raised_inside).unwrap_or_default().to_vec();
         self.doc.diagnostics.extend(order.diagnostics.iter().cloned());
-        let mut diagnostics = raised_inside;
         diagnostics.append(&mut order.diagnostics);
         diagnostics.extend(envelope);
         order.diagnostics = diagnostics;
@@ -167,26 +199,25 @@ impl EnvelopeReader {
     }
 
     fn finish(mut self) -> ParsedDocument {
-        let end = Segment::default();
-        self.close_message(None, &end);
-        self.close_interchange(None, &end);
+        self.close_message(None, None);
+        self.close_interchange(None, None);
         self.doc
     }
 }
 
 /// UNT 0074 counts UNH..UNT inclusive; UNT 0062 repeats UNH 0062.
-fn check_unt(unh: &Segment, unt: &Segment, actual: usize) -> Vec<Diagnostic> {
+fn check_unt(reference: Option<&str>, unt: &SegmentRef<'_>, actual: usize) -> Vec<Diagnostic> {
     let mut found = Vec::new();
     let declared = unt.value(0, 0).unwrap_or("");
     if declared.parse::<usize>().ok() != Some(actual) {
         let text = format!("UNT says {declared:?} segments, the message has {actual}");
         found.push(Diagnostic::warning("unt_count_mismatch", text, unt.to_position()));
     }
-    if unt.value(1, 0) != unh.value(0, 0) {
+    if unt.value(1, 0) != reference {
         let text = format!(
             "UNT message reference {:?} differs from UNH's {:?}",
             unt.value(1, 0).unwrap_or(""),
-            unh.value(0, 0).unwrap_or("")
+            reference.unwrap_or("")
         );
         found.push(Diagnostic::warning("control_reference_mismatch", text, unt.to_position()));
     }

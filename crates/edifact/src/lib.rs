@@ -21,7 +21,7 @@ pub mod write;
 use prodline_core::ParsedDocument;
 
 pub use charset::Charset;
-pub use syntax::{Delimiters, Segment, SegmentPosition, Segments};
+pub use syntax::{Delimiters, Segment, SegmentBuffer, SegmentPosition, SegmentRef, Segments};
 
 /// Read every interchange (or bare message) in `bytes`; ORDERS messages become
 /// orders, other messages are reported in `skipped`.

@@ -6,23 +6,69 @@
 //! NAD belongs to that party, one inside a LIN group to that line.
 
 use prodline_core::{
-    Charge, Diagnostic, Distribution, ItemId, ItemIdKind, ParsedLine, ParsedOrder, Party, PartyId, QualifiedDate,
-    Reference,
+    Charge, Diagnostic, Distribution, ItemId, ItemIdKind, ParsedLine, ParsedOrder, Party, PartyId, Position,
+    QualifiedDate, Reference,
 };
 use rust_decimal::Decimal;
 
-use crate::syntax::Segment;
+use crate::syntax::SegmentRef;
 use crate::values::{parse_date, parse_decimal};
 
-/// Read one ORDERS message (UNH..UNT). `sender`/`receiver` come from the UNB.
-pub fn read_order(segments: &[Segment], sender: Option<PartyId>, receiver: Option<PartyId>) -> ParsedOrder {
-    let mut reader = OrderReader::default();
-    reader.order.sender = sender;
-    reader.order.receiver = receiver;
-    for segment in segments {
-        reader.segment(segment);
+/// The segment tags the reader acts on: matched once per segment, as bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Unh,
+    Bgm,
+    Dtm,
+    Nad,
+    Rff,
+    Cux,
+    Ftx,
+    Lin,
+    Pia,
+    Imd,
+    Qty,
+    Pri,
+    Loc,
+    Alc,
+    Pcd,
+    Moa,
+    Cnt,
+    Uns,
+    Fii,
+    Ali,
+    Rng,
+    Other,
+}
+
+impl Tag {
+    fn of(tag: &str) -> Tag {
+        let Ok(code) = <[u8; 3]>::try_from(tag.as_bytes()) else { return Tag::Other };
+        match &code {
+            b"UNH" => Tag::Unh,
+            b"BGM" => Tag::Bgm,
+            b"DTM" => Tag::Dtm,
+            b"NAD" => Tag::Nad,
+            b"RFF" => Tag::Rff,
+            b"CUX" => Tag::Cux,
+            b"FTX" => Tag::Ftx,
+            b"LIN" => Tag::Lin,
+            b"PIA" => Tag::Pia,
+            b"IMD" => Tag::Imd,
+            b"QTY" => Tag::Qty,
+            b"PRI" => Tag::Pri,
+            b"LOC" => Tag::Loc,
+            b"ALC" => Tag::Alc,
+            b"PCD" => Tag::Pcd,
+            b"MOA" => Tag::Moa,
+            b"CNT" => Tag::Cnt,
+            b"UNS" => Tag::Uns,
+            b"FII" => Tag::Fii,
+            b"ALI" => Tag::Ali,
+            b"RNG" => Tag::Rng,
+            _ => Tag::Other,
+        }
     }
-    reader.finish(segments.first())
 }
 
 /// Where the reader stands in the message.
@@ -54,8 +100,10 @@ struct LineState {
     location: Option<String>,
 }
 
+/// Reads one ORDERS message (UNH..UNT) a segment at a time, so the message
+/// is never held: feed it every segment from UNH on, then [`OrderReader::finish`].
 #[derive(Debug, Default)]
-struct OrderReader {
+pub struct OrderReader {
     order: ParsedOrder,
     group: Group,
     line: Option<LineState>,
@@ -64,49 +112,59 @@ struct OrderReader {
 }
 
 impl OrderReader {
-    fn segment(&mut self, s: &Segment) {
-        self.leave_subgroups(s.tag.as_str());
-        match s.tag.as_str() {
-            "UNH" => self.order.control_number = s.value(0, 0).map(str::to_string),
-            "BGM" => self.bgm(s),
-            "DTM" => self.dtm(s),
-            "NAD" => self.nad(s),
-            "RFF" => self.rff(s),
-            "CUX" => self.cux(s),
-            "FTX" => self.ftx(s),
-            "LIN" => self.lin(s),
-            "PIA" => self.pia(s),
-            "IMD" => self.imd(s),
-            "QTY" => self.qty(s),
-            "PRI" => self.pri(s),
-            "LOC" => self.loc(s),
-            "ALC" => self.alc(s),
-            "PCD" => self.pcd(s),
-            "MOA" => self.moa(s),
-            "CNT" => self.cnt(s),
-            "UNS" => self.uns(),
-            _ => {}
+    /// `sender`/`receiver` come from the UNB.
+    pub fn new(sender: Option<PartyId>, receiver: Option<PartyId>) -> OrderReader {
+        let mut reader = OrderReader::default();
+        reader.order.sender = sender;
+        reader.order.receiver = receiver;
+        reader
+    }
+
+    pub fn segment(&mut self, s: &SegmentRef<'_>) {
+        let tag = Tag::of(s.tag);
+        self.leave_subgroups(tag);
+        match tag {
+            Tag::Unh => self.order.control_number = s.value(0, 0).map(str::to_string),
+            Tag::Bgm => self.bgm(s),
+            Tag::Dtm => self.dtm(s),
+            Tag::Nad => self.nad(s),
+            Tag::Rff => self.rff(s),
+            Tag::Cux => self.cux(s),
+            Tag::Ftx => self.ftx(s),
+            Tag::Lin => self.lin(s),
+            Tag::Pia => self.pia(s),
+            Tag::Imd => self.imd(s),
+            Tag::Qty => self.qty(s),
+            Tag::Pri => self.pri(s),
+            Tag::Loc => self.loc(s),
+            Tag::Alc => self.alc(s),
+            Tag::Pcd => self.pcd(s),
+            Tag::Moa => self.moa(s),
+            Tag::Cnt => self.cnt(s),
+            Tag::Uns => self.uns(),
+            Tag::Fii | Tag::Ali | Tag::Rng | Tag::Other => {}
         }
     }
 
     /// A segment that cannot be part of the open NAD/LOC/ALC sub-group closes it.
-    fn leave_subgroups(&mut self, tag: &str) {
-        if matches!(self.group, Group::Party(_)) && !matches!(tag, "RFF" | "DTM" | "LOC" | "FII") {
+    fn leave_subgroups(&mut self, tag: Tag) {
+        use Tag::{Ali, Dtm, Fii, Loc, Moa, Pcd, Qty, Rff, Rng};
+        if matches!(self.group, Group::Party(_)) && !matches!(tag, Rff | Dtm | Loc | Fii) {
             self.group = Group::Header;
         }
-        if let Some(state) = self.line.as_mut().filter(|_| !matches!(tag, "QTY" | "DTM" | "LOC")) {
+        if let Some(state) = self.line.as_mut().filter(|_| !matches!(tag, Qty | Dtm | Loc)) {
             state.location = None;
         }
-        if !matches!(tag, "PCD" | "MOA" | "ALI" | "DTM" | "QTY" | "RNG") {
+        if !matches!(tag, Pcd | Moa | Ali | Dtm | Qty | Rng) {
             self.charge = None;
         }
     }
 
-    fn warn(&mut self, code: &str, message: String, s: &Segment) {
+    fn warn(&mut self, code: &str, message: String, s: &SegmentRef<'_>) {
         self.order.diagnostics.push(Diagnostic::warning(code, message, s.to_position()));
     }
 
-    fn bgm(&mut self, s: &Segment) {
+    fn bgm(&mut self, s: &SegmentRef<'_>) {
         self.saw_bgm = true;
         // C002 1001 (also `220::9` or `220:::text`); 1004 is a simple element
         // in old directories and C106's first component in newer ones.
@@ -115,7 +173,7 @@ impl OrderReader {
         self.order.purpose = s.value(2, 0).map(str::to_string);
     }
 
-    fn dtm(&mut self, s: &Segment) {
+    fn dtm(&mut self, s: &SegmentRef<'_>) {
         let (Some(qualifier), Some(value)) = (s.value(0, 0), s.value(0, 1)) else { return };
         let date = match parse_date(value, s.value(0, 2)) {
             Ok(date) => date,
@@ -131,7 +189,7 @@ impl OrderReader {
         }
     }
 
-    fn nad(&mut self, s: &Segment) {
+    fn nad(&mut self, s: &SegmentRef<'_>) {
         let Some(code) = s.value(0, 0) else {
             return self.warn("missing_value", "NAD without a party qualifier (3035)".to_string(), s);
         };
@@ -162,7 +220,7 @@ impl OrderReader {
         self.group = Group::Party(self.order.parties.len() - 1);
     }
 
-    fn rff(&mut self, s: &Segment) {
+    fn rff(&mut self, s: &SegmentRef<'_>) {
         let (Some(qualifier), Some(value)) = (s.value(0, 0), s.value(0, 1)) else { return };
         let reference = Reference { qualifier: qualifier.to_string(), value: value.to_string() };
         match self.group {
@@ -180,7 +238,7 @@ impl OrderReader {
         }
     }
 
-    fn cux(&mut self, s: &Segment) {
+    fn cux(&mut self, s: &SegmentRef<'_>) {
         // C504 6345 of the first currency detail: the order's currency. CUX
         // inside a line's price group does not change it.
         if self.group != Group::Line && self.order.currency.is_none() {
@@ -188,7 +246,7 @@ impl OrderReader {
         }
     }
 
-    fn ftx(&mut self, s: &Segment) {
+    fn ftx(&mut self, s: &SegmentRef<'_>) {
         let Some(text) = joined(s.components(3)) else { return };
         let line_no = self.line.as_ref().filter(|_| self.group == Group::Line).and_then(|l| l.line.line_no.clone());
         self.order.notes.push(match line_no {
@@ -197,7 +255,7 @@ impl OrderReader {
         });
     }
 
-    fn lin(&mut self, s: &Segment) {
+    fn lin(&mut self, s: &SegmentRef<'_>) {
         self.close_line();
         self.group = Group::Line;
         let mut line = ParsedLine {
@@ -209,28 +267,30 @@ impl OrderReader {
         self.line = Some(LineState { line, ..LineState::default() });
     }
 
-    fn pia(&mut self, s: &Segment) {
+    fn pia(&mut self, s: &SegmentRef<'_>) {
         let Some(state) = self.line.as_mut() else { return };
         // 4347 function, then up to five C212 item identifications.
-        for element in 1..s.elements.len() {
+        for element in 1..s.element_count() {
             push_item_id(&mut state.line, s, element);
         }
     }
 
-    fn imd(&mut self, s: &Segment) {
+    fn imd(&mut self, s: &SegmentRef<'_>) {
         let Some(state) = self.line.as_mut() else { return };
         // C273: 7009 code, 1131, 3055, 7008 text, 7008 text, 3453 language.
-        let text = joined([s.value(2, 3), s.value(2, 4)].into_iter().flatten());
-        if let Some(text) = text {
-            let description = state.line.description.get_or_insert_with(String::new);
-            if !description.is_empty() {
-                description.push(' ');
+        let Some(text) = joined([s.value(2, 3), s.value(2, 4)].into_iter().flatten()) else { return };
+        match state.line.description.as_mut() {
+            Some(description) => {
+                if !description.is_empty() {
+                    description.push(' ');
+                }
+                description.push_str(&text);
             }
-            description.push_str(&text);
+            None => state.line.description = Some(text),
         }
     }
 
-    fn qty(&mut self, s: &Segment) {
+    fn qty(&mut self, s: &SegmentRef<'_>) {
         let Some(qualifier) = s.value(0, 0) else { return };
         let Some(raw) = s.value(0, 1) else { return };
         let Some(qty) = parse_decimal(raw) else {
@@ -256,7 +316,7 @@ impl OrderReader {
         }
     }
 
-    fn pri(&mut self, s: &Segment) {
+    fn pri(&mut self, s: &SegmentRef<'_>) {
         // C509: 5125 qualifier, 5118 price, 5375 type, 5387 type qualifier,
         // 5284 unit price basis, 6411 unit.
         let (Some(qualifier), Some(raw)) = (s.value(0, 0), s.value(0, 1)) else { return };
@@ -287,13 +347,13 @@ impl OrderReader {
         state.price_is_net = is_net;
     }
 
-    fn loc(&mut self, s: &Segment) {
+    fn loc(&mut self, s: &SegmentRef<'_>) {
         if let Some(state) = self.line.as_mut().filter(|_| self.group == Group::Line) {
             state.location = s.value(1, 0).map(str::to_string);
         }
     }
 
-    fn alc(&mut self, s: &Segment) {
+    fn alc(&mut self, s: &SegmentRef<'_>) {
         let Some(indicator) = s.value(0, 0) else { return };
         let charge = Charge {
             indicator: indicator.to_string(),
@@ -323,7 +383,7 @@ impl OrderReader {
         }
     }
 
-    fn pcd(&mut self, s: &Segment) {
+    fn pcd(&mut self, s: &SegmentRef<'_>) {
         let Some(raw) = s.value(0, 1) else { return };
         let Some(percent) = parse_decimal(raw) else {
             return self.warn("bad_number", format!("PCD percentage {raw:?} is not a number"), s);
@@ -333,7 +393,7 @@ impl OrderReader {
         }
     }
 
-    fn moa(&mut self, s: &Segment) {
+    fn moa(&mut self, s: &SegmentRef<'_>) {
         // Outside an ALC group a MOA is a line or message total: not kept.
         if self.charge.is_none() {
             return;
@@ -347,7 +407,7 @@ impl OrderReader {
         }
     }
 
-    fn cnt(&mut self, s: &Segment) {
+    fn cnt(&mut self, s: &SegmentRef<'_>) {
         // C270: 6069 qualifier (2 = number of line items), 6066 value.
         if s.value(0, 0) != Some("2") {
             return;
@@ -371,14 +431,15 @@ impl OrderReader {
         }
     }
 
-    fn finish(mut self, unh: Option<&Segment>) -> ParsedOrder {
+    /// The order read; `unh` is where the message starts.
+    pub fn finish(mut self, unh: Option<Position>) -> ParsedOrder {
         self.close_line();
         if let Some(unh) = unh {
-            self.order.position = unh.to_position();
             if !self.saw_bgm {
                 let message = "ORDERS message has no BGM segment: no order number or type";
-                self.order.diagnostics.push(Diagnostic::error("missing_bgm", message, unh.to_position()));
+                self.order.diagnostics.push(Diagnostic::error("missing_bgm", message, unh.clone()));
             }
+            self.order.position = unh;
         }
         let first = |q: &str| self.order.dates.iter().find(|d| d.qualifier == q).map(|d| d.date);
         self.order.order_date = first("137");
@@ -389,7 +450,7 @@ impl OrderReader {
 }
 
 /// Add the C212 in element `element` (7140 item number, 7143 type) as an item id.
-fn push_item_id(line: &mut ParsedLine, s: &Segment, element: usize) {
+fn push_item_id(line: &mut ParsedLine, s: &SegmentRef<'_>, element: usize) {
     let Some(value) = s.value(element, 0) else { return };
     let qualifier = s.value(element, 1);
     line.item_ids.push(ItemId {
@@ -401,18 +462,29 @@ fn push_item_id(line: &mut ParsedLine, s: &Segment, element: usize) {
 
 /// Non-blank parts joined by a space; `None` when there are none.
 fn joined<'a>(parts: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let text = parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
+    let mut text = String::new();
+    for part in parts.into_iter().filter(|p| !p.is_empty()) {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(part);
+    }
     (!text.is_empty()).then_some(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::syntax::Segments;
+    use crate::syntax::{SegmentBuffer, Segments};
 
     fn order(text: &str) -> ParsedOrder {
-        let segments: Vec<Segment> = Segments::new(text.as_bytes()).collect();
-        read_order(&segments, None, None)
+        let (mut segments, mut buffer) = (Segments::new(text.as_bytes()), SegmentBuffer::default());
+        let (mut reader, mut unh) = (OrderReader::default(), None);
+        while let Some(segment) = segments.next_segment(&mut buffer) {
+            unh.get_or_insert_with(|| segment.to_position());
+            reader.segment(&segment);
+        }
+        reader.finish(unh)
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl Delimiters {
 }
 
 /// Where a segment is. Counts are 1-based, the byte offset 0-based.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SegmentPosition {
     /// Segment number in the file (UNA and empty segments count).
     pub number: usize,
@@ -105,8 +105,9 @@ impl SegmentPosition {
     }
 }
 
-/// One segment: its tag and its elements, each a list of components, with
-/// release escapes undone and values decoded.
+/// One segment, owned: its tag and its elements, each a list of components,
+/// with release escapes undone and values decoded. The writer's input; the
+/// reader lends [`SegmentRef`]s instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Segment {
     pub tag: String,
@@ -146,14 +147,192 @@ impl Segment {
     }
 }
 
+/// A byte range in the text of a segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// Storage behind the [`SegmentRef`]s a reader lends, reused from one
+/// segment to the next: once it has grown, splitting allocates nothing.
+#[derive(Debug, Default)]
+pub struct SegmentBuffer {
+    /// Every component's span; element `k` (the tag's is 0) owns
+    /// `components[elements[k]..elements[k + 1]]`.
+    components: Vec<Span>,
+    elements: Vec<usize>,
+    /// Decoded values, for a segment whose bytes cannot be lent as they are
+    /// (escapes, line breaks, bytes its character set decodes differently).
+    text: String,
+    /// One value with its escapes undone, before decoding.
+    raw: Vec<u8>,
+}
+
+/// One segment as [`Segments::next_segment`] lends it: values borrowed from
+/// the input or the [`SegmentBuffer`], release escapes undone, decoded.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentRef<'s> {
+    pub tag: &'s str,
+    pub position: SegmentPosition,
+    text: &'s str,
+    components: &'s [Span],
+    elements: &'s [usize],
+}
+
+impl<'s> SegmentRef<'s> {
+    /// Number of elements after the tag.
+    pub fn element_count(&self) -> usize {
+        self.elements.len().saturating_sub(2)
+    }
+
+    /// Component `component` of element `element` (both 0-based, the tag not
+    /// counted), trimmed; `None` when absent or blank.
+    pub fn value(&self, element: usize, component: usize) -> Option<&'s str> {
+        let value = trim(self.span_text(*self.element(element).get(component)?));
+        (!value.is_empty()).then_some(value)
+    }
+
+    /// The non-blank components of an element, trimmed.
+    pub fn components(&self, element: usize) -> impl Iterator<Item = &'s str> + use<'s> {
+        let this = *self;
+        this.element(element).iter().map(move |&span| trim(this.span_text(span))).filter(|c| !c.is_empty())
+    }
+
+    pub fn to_position(&self) -> Position {
+        self.position.to_position(self.tag)
+    }
+
+    /// An owned copy, for callers that keep segments.
+    pub fn to_segment(&self) -> Segment {
+        let element = |e| self.element(e).iter().map(|&span| self.span_text(span).to_string()).collect();
+        Segment { tag: self.tag.to_string(), elements: (0..self.element_count()).map(element).collect(), position: self.position }
+    }
+
+    fn element(&self, element: usize) -> &'s [Span] {
+        let index = element.saturating_add(1); // element 0 holds the tag
+        let bounds = self.elements.get(index).zip(self.elements.get(index.saturating_add(1)));
+        bounds.and_then(|(&from, &to)| self.components.get(from..to)).unwrap_or_default()
+    }
+
+    fn span_text(&self, span: Span) -> &'s str {
+        self.text.get(span.start..span.end).unwrap_or_default()
+    }
+}
+
+/// What a byte means inside a segment under the delimiters in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    Plain,
+    Release,
+    Terminator,
+    Element,
+    Repetition,
+    Component,
+    LineBreak,
+}
+
+/// The [`ByteClass`] of every byte: one table look-up per byte while splitting.
+#[derive(Debug, Clone)]
+struct ByteClasses([ByteClass; 256]);
+
+impl ByteClasses {
+    fn new(d: &Delimiters) -> ByteClasses {
+        let mut table = [ByteClass::Plain; 256];
+        // Lowest precedence first: a byte with two roles keeps the one checked
+        // first (release, terminator, element, repetition, component, line break).
+        let mut set = |byte: u8, class| table[usize::from(byte)] = class;
+        set(b'\r', ByteClass::LineBreak);
+        set(b'\n', ByteClass::LineBreak);
+        set(d.component, ByteClass::Component);
+        if let Some(repetition) = d.repetition {
+            set(repetition, ByteClass::Repetition);
+        }
+        set(d.element, ByteClass::Element);
+        set(d.segment, ByteClass::Terminator);
+        if let Some(release) = d.release {
+            set(release, ByteClass::Release);
+        }
+        ByteClasses(table)
+    }
+
+    fn of(&self, byte: u8) -> ByteClass {
+        self.0[usize::from(byte)]
+    }
+}
+
+/// Input bytes known to be UTF-8 (and whether they are ASCII), checked a
+/// window at a time so that segments inside it are lent without a check each.
+#[derive(Debug, Default)]
+struct Utf8Window<'a> {
+    from: usize,
+    text: &'a str,
+    ascii: bool,
+}
+
+const UTF8_WINDOW_BYTES: usize = 64 * 1024;
+
+impl<'a> Utf8Window<'a> {
+    /// `bytes[start..end]` as text if it is UTF-8, and whether it is ASCII.
+    fn get(&mut self, bytes: &'a [u8], start: usize, end: usize) -> Option<(&'a str, bool)> {
+        if start < self.from || end > self.from + self.text.len() {
+            *self = Utf8Window::starting_at(bytes, start);
+        }
+        let text = self.text.get(start.checked_sub(self.from)?..end.checked_sub(self.from)?)?;
+        Some((text, self.ascii))
+    }
+
+    fn starting_at(bytes: &'a [u8], start: usize) -> Utf8Window<'a> {
+        let rest = bytes.get(start..).unwrap_or_default();
+        let mut len = rest.len().min(UTF8_WINDOW_BYTES);
+        // End on a character boundary, so a window cut does not look like an encoding error.
+        for _ in 0..3 {
+            if len > 0 && rest.get(len).is_some_and(|b| b & 0xC0 == 0x80) {
+                len -= 1;
+            }
+        }
+        let chunk = rest.get(..len).unwrap_or_default();
+        let text = match std::str::from_utf8(chunk) {
+            Ok(text) => text,
+            // Up to the first byte that is not UTF-8; segments after it get a window of their own.
+            Err(e) => std::str::from_utf8(chunk.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or_default(),
+        };
+        Utf8Window { from: start, text, ascii: text.is_ascii() }
+    }
+}
+
+/// How [`Segments::split`] found a segment.
+struct Split {
+    /// The terminator's index, or the end of the input.
+    end: usize,
+    terminated: bool,
+    /// No release character or line break: values are the bytes as they stand.
+    plain: bool,
+}
+
+/// Where a decoded segment's text lives.
+enum Decoded<'a> {
+    /// Lent from the input: `text` starts at the segment, spans index it.
+    Input { text: &'a str, tag: &'a str },
+    /// In the buffer's text, which starts with the tag.
+    Buffer { tag_len: usize },
+}
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Iterator over the segments of a file. UNA is consumed, not yielded.
+/// Reader of the segments of a file. UNA is consumed, not yielded.
+///
+/// [`Segments::next_segment`] lends each segment without allocating; the
+/// [`Iterator`] implementation yields owned [`Segment`]s for convenience.
 pub struct Segments<'a> {
     bytes: &'a [u8],
     pos: usize,
     delimiters: Delimiters,
+    classes: ByteClasses,
+    /// Every delimiter is ASCII, so splitting UTF-8 at them leaves UTF-8.
+    ascii_delimiters: bool,
     charset: Charset,
+    utf8: Utf8Window<'a>,
     /// A UNA was read and its delimiters apply to the next UNB.
     una_pending: bool,
     at_start: bool,
@@ -162,17 +341,23 @@ pub struct Segments<'a> {
     in_interchange: bool,
     message_count: usize,
     in_message: bool,
+    /// Storage for the owned segments of the [`Iterator`] implementation.
+    buffer: SegmentBuffer,
     /// What the iterator noticed (junk, empty segments). Drain it as you go.
     pub diagnostics: Vec<Diagnostic>,
 }
 
 impl<'a> Segments<'a> {
     pub fn new(bytes: &'a [u8]) -> Segments<'a> {
+        let delimiters = Delimiters::default();
         Segments {
             bytes,
             pos: 0,
-            delimiters: Delimiters::default(),
+            delimiters,
+            classes: ByteClasses::new(&delimiters),
+            ascii_delimiters: true,
             charset: Charset::default(),
+            utf8: Utf8Window::default(),
             una_pending: false,
             at_start: true,
             number: 0,
@@ -180,6 +365,7 @@ impl<'a> Segments<'a> {
             in_interchange: false,
             message_count: 0,
             in_message: false,
+            buffer: SegmentBuffer::default(),
             diagnostics: Vec::new(),
         }
     }
@@ -191,6 +377,62 @@ impl<'a> Segments<'a> {
 
     pub fn charset(&self) -> Charset {
         self.charset
+    }
+
+    /// The next segment, its values in `buffer` or borrowed from the input.
+    /// Diagnostics raised on the way are in [`Segments::diagnostics`].
+    pub fn next_segment<'s>(&mut self, buffer: &'s mut SegmentBuffer) -> Option<SegmentRef<'s>>
+    where
+        'a: 's,
+    {
+        if self.at_start {
+            self.find_first_header();
+        }
+        loop {
+            self.skip_filler();
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            if rest.is_empty() {
+                return None;
+            }
+            if starts_with_tag(rest, b"UNA") && self.read_una() {
+                continue;
+            }
+            if starts_with_tag(rest, b"UNB") {
+                self.infer_from_unb();
+            }
+            let start = self.pos;
+            let split = self.split(buffer);
+            self.pos = split.end.saturating_add(1);
+            self.number += 1;
+            if self.is_blank(start, split.plain, buffer) {
+                self.report_empty(start, split.terminated);
+                continue;
+            }
+            let decoded = self.decode(start, &split, buffer);
+            let buffer: &'s SegmentBuffer = buffer;
+            let (text, tag) = match decoded {
+                Decoded::Input { text, tag } => (text, tag),
+                Decoded::Buffer { tag_len } => (buffer.text.as_str(), buffer.text.get(..tag_len).unwrap_or_default()),
+            };
+            let (interchange, message) = self.track_envelope(tag);
+            let position = SegmentPosition { number: self.number, byte_offset: start, interchange, message };
+            let segment = SegmentRef { tag, position, text, components: &buffer.components, elements: &buffer.elements };
+            if !split.terminated {
+                let message = format!("segment {tag} has no terminator before the end of the document");
+                self.diagnostics.push(Diagnostic::warning("missing_terminator", message, segment.to_position()));
+            }
+            return Some(segment);
+        }
+    }
+
+    fn set_delimiters(&mut self, delimiters: Delimiters) {
+        self.delimiters = delimiters;
+        self.classes = ByteClasses::new(&delimiters);
+        let Delimiters { component, element, decimal: _, release, repetition, segment } = delimiters;
+        self.ascii_delimiters = [Some(component), Some(element), release, repetition, Some(segment)]
+            .into_iter()
+            .flatten()
+            .all(|b| b.is_ascii());
     }
 
     fn skip_filler(&mut self) {
@@ -250,7 +492,7 @@ impl<'a> Segments<'a> {
     fn read_una(&mut self) -> bool {
         let advice = self.bytes.get(self.pos + 3..self.pos + 9).and_then(|s| <[u8; 6]>::try_from(s).ok());
         let Some(advice) = advice else { return false };
-        self.delimiters = Delimiters::from_una(advice);
+        self.set_delimiters(Delimiters::from_una(advice));
         self.una_pending = true;
         self.number += 1;
         self.pos += 9;
@@ -262,21 +504,7 @@ impl<'a> Segments<'a> {
         if std::mem::take(&mut self.una_pending) {
             return;
         }
-        self.delimiters = infer_delimiters(self.bytes.get(self.pos..).unwrap_or_default());
-    }
-
-    /// The end of the segment starting at `self.pos`: the terminator's index, or the end of input.
-    fn segment_end(&self) -> (usize, bool) {
-        let mut i = self.pos;
-        while let Some(&b) = self.bytes.get(i) {
-            if Some(b) == self.delimiters.release {
-                i = self.after_released(i + 1);
-            } else if b == self.delimiters.segment {
-                return (i, true);
-            }
-            i += 1;
-        }
-        (self.bytes.len(), false)
+        self.set_delimiters(infer_delimiters(self.bytes.get(self.pos..).unwrap_or_default()));
     }
 
     /// The index of the byte a release character escapes: line breaks from
@@ -291,60 +519,146 @@ impl<'a> Segments<'a> {
         i
     }
 
-    /// Split raw segment bytes into elements of components, undoing escapes.
-    fn split(&self, start: usize, end: usize) -> Vec<Vec<Vec<u8>>> {
-        let d = &self.delimiters;
-        let mut elements = Vec::new();
-        let mut components = Vec::new();
-        let mut value = Vec::new();
+    /// Split the segment starting at `self.pos` into component spans
+    /// (relative to its start) in one pass, up to its terminator.
+    fn split(&self, buffer: &mut SegmentBuffer) -> Split {
+        let start = self.pos;
+        let span = |from: usize, to: usize| Span { start: from - start, end: to - start };
+        let SegmentBuffer { components, elements, .. } = buffer;
+        components.clear();
+        elements.clear();
+        elements.push(0);
+        let mut plain = true;
         // After a repetition separator the rest of the element is skipped:
         // only the first repeat of an element is kept.
         let mut repeated = false;
+        let mut value_start = start;
         let mut i = start;
-        while i < end {
-            let Some(&b) = self.bytes.get(i) else { break };
-            if Some(b) == d.release {
-                i = self.after_released(i + 1);
-                if let Some(&escaped) = self.bytes.get(i).filter(|_| i < end && !repeated) {
-                    value.push(escaped);
-                }
-            } else if b == d.element {
+        loop {
+            let rest = self.bytes.get(i..).unwrap_or_default();
+            let found = rest.iter().position(|&b| self.classes.of(b) != ByteClass::Plain);
+            let Some((offset, &byte)) = found.and_then(|offset| Some((offset, rest.get(offset)?))) else {
+                let end = self.bytes.len();
                 if !repeated {
-                    components.push(std::mem::take(&mut value));
+                    components.push(span(value_start, end));
                 }
-                elements.push(std::mem::take(&mut components));
-                repeated = false;
-            } else if repeated {
-                // skipped
-            } else if Some(b) == d.repetition {
-                components.push(std::mem::take(&mut value));
-                repeated = true;
-            } else if b == d.component {
-                components.push(std::mem::take(&mut value));
+                elements.push(components.len());
+                return Split { end, terminated: false, plain };
+            };
+            i += offset;
+            match self.classes.of(byte) {
+                ByteClass::Release => {
+                    plain = false;
+                    i = self.after_released(i + 1) + 1;
+                    continue;
+                }
+                ByteClass::LineBreak => {
+                    plain = false;
+                    i += 1;
+                    continue;
+                }
+                ByteClass::Terminator => {
+                    if !repeated {
+                        components.push(span(value_start, i));
+                    }
+                    elements.push(components.len());
+                    return Split { end: i, terminated: true, plain };
+                }
+                ByteClass::Element => {
+                    if !repeated {
+                        components.push(span(value_start, i));
+                    }
+                    elements.push(components.len());
+                    repeated = false;
+                }
+                ByteClass::Repetition | ByteClass::Component if repeated => {}
+                ByteClass::Repetition => {
+                    components.push(span(value_start, i));
+                    repeated = true;
+                }
+                ByteClass::Component => components.push(span(value_start, i)),
+                ByteClass::Plain => {}
+            }
+            i += 1;
+            value_start = i;
+        }
+    }
+
+    /// Whether every value of the split segment is blank: a terminator with
+    /// nothing but spaces before it.
+    fn is_blank(&self, start: usize, plain: bool, buffer: &mut SegmentBuffer) -> bool {
+        let SegmentBuffer { components, raw, .. } = buffer;
+        components.iter().all(|span| {
+            if plain {
+                let bytes = self.bytes.get(start + span.start..start + span.end).unwrap_or_default();
+                return bytes.iter().all(u8::is_ascii_whitespace);
+            }
+            self.unescape_span(start, *span, raw);
+            raw.iter().all(u8::is_ascii_whitespace)
+        })
+    }
+
+    /// The bytes of one value with release escapes undone and wrapping line breaks dropped.
+    fn unescape(&self, from: usize, to: usize, out: &mut Vec<u8>) {
+        let mut i = from;
+        while let Some(&b) = self.bytes.get(i).filter(|_| i < to) {
+            if Some(b) == self.delimiters.release {
+                i = self.after_released(i + 1);
+                if let Some(&escaped) = self.bytes.get(i).filter(|_| i < to) {
+                    out.push(escaped);
+                }
             } else if !is_line_break(b) {
-                value.push(b);
+                out.push(b);
             }
             i += 1;
         }
-        if !repeated {
-            components.push(value);
-        }
-        elements.push(components);
-        elements
     }
 
-    fn decode(&mut self, raw: Vec<Vec<Vec<u8>>>, position: SegmentPosition) -> Segment {
-        let mut elements = raw.into_iter();
-        let tag_bytes = elements.next().and_then(|e| e.into_iter().next()).unwrap_or_default();
-        let tag = String::from_utf8_lossy(&tag_bytes).trim().to_string();
-        let elements: Vec<Vec<Vec<u8>>> = elements.collect();
-        if tag == "UNB" {
-            let syntax = elements.first().and_then(|e| e.first()).map(|id| String::from_utf8_lossy(id).into_owned());
-            self.charset = Charset::from_syntax_id(syntax.as_deref().unwrap_or(""));
+    /// The tag and values of the split segment: lent from the input when its
+    /// bytes are already the decoded text, else decoded into the buffer. A
+    /// UNB sets the character set before its own values are decoded.
+    fn decode(&mut self, start: usize, split: &Split, buffer: &mut SegmentBuffer) -> Decoded<'a> {
+        let lent = if split.plain && self.ascii_delimiters { self.utf8.get(self.bytes, start, split.end) } else { None };
+        if let Some((text, ascii)) = lent {
+            let component = |index: usize| buffer.components.get(index).and_then(|s| text.get(s.start..s.end));
+            let tag = component(0).unwrap_or_default().trim();
+            if tag == "UNB" {
+                let syntax_id = buffer.elements.get(1).and_then(|&first| component(first));
+                self.charset = Charset::from_syntax_id(syntax_id.unwrap_or_default());
+            }
+            // Valid UTF-8 is its own decoding in these sets; ASCII is in every set.
+            if ascii || matches!(self.charset, Charset::Ascii | Charset::Utf8) || text.is_ascii() {
+                return Decoded::Input { text, tag };
+            }
         }
-        let charset = self.charset;
-        let elements = elements.iter().map(|e| e.iter().map(|c| charset.decode(c)).collect()).collect();
-        Segment { tag, elements, position }
+        self.decode_into_buffer(start, buffer)
+    }
+
+    fn decode_into_buffer(&mut self, start: usize, buffer: &mut SegmentBuffer) -> Decoded<'a> {
+        let SegmentBuffer { components, elements, text, raw } = buffer;
+        text.clear();
+        self.unescape_span(start, components.first().copied().unwrap_or_default(), raw);
+        text.push_str(String::from_utf8_lossy(raw).trim());
+        let tag_len = text.len();
+        let first_value = elements.get(1).copied().unwrap_or(components.len());
+        if text.as_str() == "UNB" {
+            let syntax_id = components.get(first_value).copied().unwrap_or_default();
+            self.unescape_span(start, syntax_id, raw);
+            self.charset = Charset::from_syntax_id(&String::from_utf8_lossy(raw));
+        }
+        for span in components.iter_mut().skip(first_value) {
+            self.unescape_span(start, *span, raw);
+            let from = text.len();
+            self.charset.decode_into(raw, text);
+            *span = Span { start: from, end: text.len() };
+        }
+        Decoded::Buffer { tag_len }
+    }
+
+    /// [`Segments::unescape`] of a span of the segment starting at `start`, into a cleared `raw`.
+    fn unescape_span(&self, start: usize, span: Span, raw: &mut Vec<u8>) {
+        raw.clear();
+        self.unescape(start + span.start, start + span.end, raw);
     }
 
     /// Interchange and message numbers move with the envelope segments.
@@ -375,49 +689,7 @@ impl<'a> Segments<'a> {
         }
         numbers
     }
-}
 
-impl Iterator for Segments<'_> {
-    type Item = Segment;
-
-    fn next(&mut self) -> Option<Segment> {
-        if self.at_start {
-            self.find_first_header();
-        }
-        loop {
-            self.skip_filler();
-            let rest = self.bytes.get(self.pos..).unwrap_or_default();
-            if rest.is_empty() {
-                return None;
-            }
-            if starts_with_tag(rest, b"UNA") && self.read_una() {
-                continue;
-            }
-            if starts_with_tag(rest, b"UNB") {
-                self.infer_from_unb();
-            }
-            let start = self.pos;
-            let (end, terminated) = self.segment_end();
-            self.pos = end.saturating_add(1);
-            self.number += 1;
-            let raw = self.split(start, end);
-            if raw.iter().flatten().all(|c| c.iter().all(|b| b.is_ascii_whitespace())) {
-                self.report_empty(start, terminated);
-                continue;
-            }
-            let mut segment =
-                self.decode(raw, SegmentPosition { number: self.number, byte_offset: start, ..Default::default() });
-            (segment.position.interchange, segment.position.message) = self.track_envelope(&segment.tag);
-            if !terminated {
-                let message = format!("segment {} has no terminator before the end of the document", segment.tag);
-                self.diagnostics.push(Diagnostic::warning("missing_terminator", message, segment.to_position()));
-            }
-            return Some(segment);
-        }
-    }
-}
-
-impl Segments<'_> {
     fn report_empty(&mut self, start: usize, terminated: bool) {
         if !terminated {
             self.number -= 1; // trailing blanks are not a segment
@@ -431,6 +703,17 @@ impl Segments<'_> {
         };
         let message = format!("empty segment (a terminator with nothing before it) at byte {start}");
         self.diagnostics.push(Diagnostic::warning("empty_segment", message, position.to_position("")));
+    }
+}
+
+impl Iterator for Segments<'_> {
+    type Item = Segment;
+
+    fn next(&mut self) -> Option<Segment> {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let segment = self.next_segment(&mut buffer).map(|s| s.to_segment());
+        self.buffer = buffer;
+        segment
     }
 }
 
@@ -463,6 +746,14 @@ pub fn infer_delimiters(unb: &[u8]) -> Delimiters {
         d.release = None;
     }
     d
+}
+
+/// `str::trim`, with a shortcut for the usual value: one that starts and
+/// ends with a visible ASCII character.
+fn trim(value: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|b| (b'!'..=b'~').contains(b));
+    let bytes = value.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) { value } else { value.trim() }
 }
 
 /// `tag` followed by a byte that can be a separator (not a letter or digit).

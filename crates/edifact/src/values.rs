@@ -1,5 +1,6 @@
 //! Numbers and dates as EDIFACT writes them.
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
@@ -8,8 +9,10 @@ use rust_decimal::Decimal;
 /// A numeric value (data element class n): `1.00`, `1,5`, `-3`, `.5`.
 /// Both `.` and `,` are decimal marks whatever UNA says (ISO 9735 §10).
 pub fn parse_decimal(raw: &str) -> Option<Decimal> {
-    let text = raw.trim().replace(',', ".");
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    let text = raw.trim();
+    let text = if text.contains(',') { Cow::Owned(text.replace(',', ".")) } else { Cow::Borrowed(text) };
+    let text = text.as_ref();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     // Decimal::from_str accepts forms EDIFACT does not (exponents, underscores).
     let well_formed = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
@@ -18,7 +21,7 @@ pub fn parse_decimal(raw: &str) -> Option<Decimal> {
     if !well_formed {
         return None;
     }
-    Decimal::from_str(text.strip_prefix('+').unwrap_or(&text)).ok()
+    Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
 }
 
 /// A date from DTM C507 2380 in format 2379. `None` when the value does not
@@ -38,16 +41,20 @@ pub fn parse_date(value: &str, format: Option<&str>) -> Result<NaiveDate, DateEr
         },
     };
     let head = value.get(..digits).filter(|h| h.bytes().all(|b| b.is_ascii_digit())).ok_or(DateError::Malformed)?;
-    let full = if century { head.to_string() } else { format!("{}{head}", century_of(head)) };
-    NaiveDate::parse_from_str(&full, "%Y%m%d").map_err(|_| DateError::Malformed)
+    // All digits from here, so every field parses; the checks are for the types.
+    let number = |range: std::ops::Range<usize>| head.get(range).and_then(|d| d.parse::<u32>().ok());
+    let (year, month, day) = match century {
+        true => (number(0..4), number(4..6), number(6..8)),
+        false => (number(0..2).map(full_year), number(2..4), number(4..6)),
+    };
+    let (Some(year), Some(month), Some(day)) = (year, month, day) else { return Err(DateError::Malformed) };
+    let year = i32::try_from(year).map_err(|_| DateError::Malformed)?;
+    NaiveDate::from_ymd_opt(year, month, day).ok_or(DateError::Malformed)
 }
 
 /// Two-digit years: 00-69 are 20YY, 70-99 are 19YY.
-fn century_of(yymmdd: &str) -> &'static str {
-    match yymmdd.get(..2).and_then(|y| y.parse::<u8>().ok()) {
-        Some(y) if y >= 70 => "19",
-        _ => "20",
-    }
+fn full_year(yy: u32) -> u32 {
+    if yy >= 70 { 1900 + yy } else { 2000 + yy }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,11 +94,17 @@ mod tests {
         assert_eq!(parse_date("2002080120020831", Some("718")), Ok(date(2002, 8, 1)));
         assert_eq!(parse_date("20020801-20020831", Some("718")), Ok(date(2002, 8, 1)));
         assert_eq!(parse_date("20230606", None), Ok(date(2023, 6, 6)));
+        assert_eq!(parse_date("700101", Some("101")), Ok(date(1970, 1, 1)));
+        assert_eq!(parse_date("691231", Some("101")), Ok(date(2069, 12, 31)));
+        assert_eq!(parse_date("00000101", Some("102")), Ok(date(0, 1, 1)));
     }
 
     #[test]
     fn bad_dates_say_why() {
         assert_eq!(parse_date("20050230", Some("102")), Err(DateError::Malformed));
+        assert_eq!(parse_date("20051301", Some("102")), Err(DateError::Malformed));
+        assert_eq!(parse_date("20050100", Some("102")), Err(DateError::Malformed));
+        assert_eq!(parse_date("+2050101", Some("102")), Err(DateError::Malformed));
         assert_eq!(parse_date("2005", Some("102")), Err(DateError::Malformed));
         assert_eq!(parse_date("ÄÖÜ12345", Some("102")), Err(DateError::Malformed));
         assert_eq!(parse_date("W23", Some("616")), Err(DateError::UnsupportedFormat("616".into())));

@@ -1,7 +1,7 @@
 //! XLSX order files through calamine, from memory: every sheet is a table;
 //! sheets without an order table (a cover sheet) are skipped.
 
-use std::io::Cursor;
+use std::io::{BufReader, Cursor, Read};
 use std::str::FromStr;
 
 use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
@@ -15,6 +15,10 @@ use crate::table::{Cell, Region, SourceHints, Table};
 /// Read every sheet of an XLSX workbook.
 pub fn parse(bytes: &[u8]) -> ParsedDocument {
     let mut doc = ParsedDocument::new(Format::Xlsx);
+    if let Err(diagnostic) = check_sheet_bounds(bytes) {
+        doc.diagnostics.push(*diagnostic);
+        return doc;
+    }
     let mut workbook: Xlsx<_> = match open_workbook_from_rs(Cursor::new(bytes)) {
         Ok(workbook) => workbook,
         Err(error) => {
@@ -57,6 +61,103 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
         ));
     }
     doc
+}
+
+/// Excel's own limits: 1,048,576 rows and 16,384 columns (XFD).
+const MAX_ROW: u64 = 1_048_576;
+const MAX_COLUMN: u64 = 16_384;
+/// calamine allocates a sheet's used range densely; larger ranges are refused.
+const MAX_CELLS: u64 = 4_000_000;
+/// Decompressed sheet XML read per sheet, against zip bombs.
+const MAX_SHEET_XML_BYTES: u64 = 256 << 20;
+
+/// Check every sheet's cell references before calamine reads them: calamine
+/// overflows on references beyond Excel's limits (a panic in checked builds)
+/// and allocates the used range densely (one cell at XFD1048576 would take
+/// gigabytes). A workbook that is not a readable zip is left to calamine to
+/// report.
+fn check_sheet_bounds(bytes: &[u8]) -> Result<(), Box<Diagnostic>> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else { return Ok(()) };
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index(index) else { continue };
+        let Ok(name) = entry.name().map(|n| n.to_string()) else { continue };
+        if !(name.starts_with("xl/worksheets/") && name.ends_with(".xml")) {
+            continue;
+        }
+        check_sheet_xml(&name, BufReader::new(entry.take(MAX_SHEET_XML_BYTES)))?;
+    }
+    Ok(())
+}
+
+/// Used range of a sheet: (min row, max row, min column, max column), 1-based.
+type UsedRange = (u64, u64, u64, u64);
+
+fn check_sheet_xml(name: &str, xml: impl std::io::BufRead) -> Result<(), Box<Diagnostic>> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut used: Option<UsedRange> = None;
+    let error = |code: &str, message: String| {
+        Box::new(Diagnostic::error(code, message, Position { sheet: Some(name.to_string()), ..Position::default() }))
+    };
+    loop {
+        buf.clear();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(event) => event,
+        };
+        let (quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)) = event else {
+            continue;
+        };
+        let attribute = match element.local_name().as_ref() {
+            "c" | "row" => "r",
+            "dimension" | "mergeCell" => "ref",
+            _ => continue,
+        };
+        let is_cell = element.local_name().as_ref() == "c";
+        for a in element.attributes().flatten() {
+            if a.key.local_name().as_ref() != attribute {
+                continue;
+            }
+            for reference in a.value.split(':') {
+                let Some((row, column)) = cell_reference(reference) else {
+                    return Err(error(
+                        "xlsx_bad_cell_reference",
+                        format!("cell reference {reference:?} is beyond Excel's limits"),
+                    ));
+                };
+                if is_cell && let Some(column) = column {
+                    let (r0, r1, c0, c1) = used.unwrap_or((row, row, column, column));
+                    used = Some((r0.min(row), r1.max(row), c0.min(column), c1.max(column)));
+                }
+            }
+        }
+    }
+    if let Some((r0, r1, c0, c1)) = used
+        && (r1 - r0 + 1).saturating_mul(c1 - c0 + 1) > MAX_CELLS
+    {
+        return Err(error("sheet_too_large", format!("the sheet's used range spans more than {MAX_CELLS} cells")));
+    }
+    Ok(())
+}
+
+/// `B12` → (12, Some(2)); `12` → (12, None); `None` beyond Excel's limits.
+fn cell_reference(reference: &str) -> Option<(u64, Option<u64>)> {
+    let reference = reference.trim().trim_start_matches('$');
+    let letters = reference.chars().take_while(char::is_ascii_alphabetic).count();
+    let (column_text, row_text) = reference.split_at_checked(letters)?;
+    let row_text = row_text.trim_start_matches('$');
+    if letters > 3 || row_text.is_empty() || row_text.len() > 7 || !row_text.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let row: u64 = row_text.parse().ok()?;
+    let column = column_text
+        .chars()
+        .try_fold(0u64, |acc, c| Some(acc * 26 + u64::from(c.to_ascii_uppercase() as u8 - b'A' + 1)));
+    let column = column.filter(|c| *c > 0);
+    if row == 0 || row > MAX_ROW || column.is_some_and(|c| c > MAX_COLUMN) {
+        return None;
+    }
+    Some((row, column))
 }
 
 /// A calamine range to a table, merged regions filled in.
@@ -123,6 +224,17 @@ fn float_cell(f: f64) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_references_within_excel_limits() {
+        assert_eq!(cell_reference("B12"), Some((12, Some(2))));
+        assert_eq!(cell_reference("$XFD$1048576"), Some((1_048_576, Some(16_384))));
+        assert_eq!(cell_reference("7"), Some((7, None)));
+        assert_eq!(cell_reference("XFE1"), None);
+        assert_eq!(cell_reference("A99999999999"), None);
+        assert_eq!(cell_reference("A0"), None);
+        assert_eq!(cell_reference("ÄB1"), None);
+    }
 
     #[test]
     fn floats_keep_their_digits() {

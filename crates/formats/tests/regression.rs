@@ -36,3 +36,29 @@ fn line_number_at_u64_max_does_not_overflow() {
     let doc = prodline_formats::csv::parse(b"1;A-1;2\n18446744073709551615;A-2;3\n1;A-3;4\n");
     assert!(doc.orders.iter().flat_map(|o| &o.lines).count() <= 3);
 }
+
+/// Fuzzing (xlsx, 2 min): a cell reference beyond Excel's limits made
+/// calamine's A1 parser overflow (a panic in checked builds). References are
+/// now checked before calamine reads the sheet.
+#[test]
+fn xlsx_cell_reference_beyond_excel_limits_is_an_error_not_a_panic() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/xlsx/cell_reference_overflow.xlsx");
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc = prodline_formats::xlsx::parse(&bytes);
+    assert!(doc.orders.is_empty());
+    let error = doc.diagnostics.iter().find(|d| d.code == "xlsx_bad_cell_reference");
+    assert!(error.is_some_and(|d| d.position.sheet.is_some()), "{:?}", doc.diagnostics);
+}
+
+/// A sheet with one cell at A1 and one at XFD1048576 would make calamine
+/// allocate 17 billion cells; it is refused before.
+#[test]
+fn xlsx_sheet_spanning_the_whole_grid_is_refused() {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let written = sheet.write_string(0, 0, "SKU").and_then(|s| s.write_string(1_048_575, 16_383, "far away"));
+    written.unwrap_or_else(|e| panic!("{e}"));
+    let bytes = workbook.save_to_buffer().unwrap_or_else(|e| panic!("{e}"));
+    let doc = prodline_formats::xlsx::parse(&bytes);
+    assert!(doc.diagnostics.iter().any(|d| d.code == "sheet_too_large"), "{:?}", doc.diagnostics);
+}

@@ -4,47 +4,61 @@
 //! A broken set (its first segment is not ST) is reported as an Error and
 //! skipped up to its SE; the sets after it are still read.
 
+use std::ops::Range;
+
 use prodline_core::{Diagnostic, Position};
 
-use crate::syntax::{Delimiters, Segment, segments};
+use crate::syntax::{Delimiters, Segment, SegmentTable};
 
-/// One ISA ... IEA.
+/// One ISA ... IEA. Segments are views into the [`SegmentTable`] the envelopes were read from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Interchange {
+pub struct Interchange<'t> {
     /// 1-based number in the file.
     pub index: usize,
     pub delimiters: Delimiters,
-    pub header: Segment,
-    pub groups: Vec<FunctionalGroup>,
-    pub trailer: Option<Segment>,
+    pub header: Segment<'t>,
+    pub groups: Vec<FunctionalGroup<'t>>,
+    pub trailer: Option<Segment<'t>>,
     /// Findings about the interchange itself (ISA layout, IEA checks).
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// One GS ... GE. `header` is `None` for sets that came without a GS.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FunctionalGroup {
-    pub header: Option<Segment>,
-    pub sets: Vec<TransactionSet>,
+pub struct FunctionalGroup<'t> {
+    pub header: Option<Segment<'t>>,
+    pub sets: Vec<TransactionSet<'t>>,
     /// Sets whose ST was unreadable: counted for GE01, not returned.
     pub broken_sets: usize,
-    pub trailer: Option<Segment>,
+    pub trailer: Option<Segment<'t>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 /// One ST ... SE.
 #[derive(Debug, Clone, PartialEq)]
-pub struct TransactionSet {
+pub struct TransactionSet<'t> {
     /// 1-based number of the set in the file (also used as `Position::message`).
     pub ordinal: usize,
-    pub header: Segment,
-    /// The segments between ST and SE.
-    pub body: Vec<Segment>,
-    pub trailer: Option<Segment>,
+    pub header: Segment<'t>,
+    /// Table indices of the segments between ST and SE: they are contiguous,
+    /// since any envelope segment ends the set.
+    body: Range<usize>,
+    table: &'t SegmentTable<'t>,
+    pub trailer: Option<Segment<'t>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-impl TransactionSet {
+impl<'t> TransactionSet<'t> {
+    /// The segments between ST and SE.
+    pub fn body(&self) -> impl DoubleEndedIterator<Item = Segment<'t>> + ExactSizeIterator + use<'t> {
+        self.table.slice(self.body.clone())
+    }
+
+    /// How many segments are between ST and SE.
+    pub fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
     /// ST01: 850, 855, 997...
     pub fn kind(&self) -> &str {
         self.header.element(1).trim()
@@ -56,80 +70,101 @@ impl TransactionSet {
     }
 
     /// Position of a segment of this set, with the set's ordinal.
-    pub fn position_of(&self, segment: &Segment) -> Position {
+    pub fn position_of(&self, segment: &Segment<'_>) -> Position {
         Position { message: Some(self.ordinal), ..segment.position() }
     }
 }
 
 /// Everything in a file, plus findings that belong to no interchange.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Envelopes {
-    pub interchanges: Vec<Interchange>,
+pub struct Envelopes<'t> {
+    pub interchanges: Vec<Interchange<'t>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Split a file into interchanges, groups and sets.
-pub fn read(bytes: &[u8]) -> Envelopes {
-    let mut reader = segments(bytes);
-    let mut builder = Builder::default();
-    while let Some(segment) = reader.next() {
-        let delimiters = reader.delimiters().unwrap_or(Delimiters::STANDARD);
+/// Split the segments of a file into interchanges, groups and sets.
+pub fn read<'t>(table: &'t SegmentTable<'_>) -> Envelopes<'t> {
+    let mut builder = Builder::new(table);
+    let mut routed = 0;
+    for segment in table.iter() {
+        builder.current = segment.index();
+        let delimiters = table.delimiters(segment.interchange()).unwrap_or(Delimiters::STANDARD);
         builder.handle(segment, delimiters);
-        builder.route(reader.take_diagnostics());
+        let found = table.diagnostics().get(routed..segment.diagnostics_end()).unwrap_or(&[]);
+        builder.route(found);
+        routed = routed.max(segment.diagnostics_end());
     }
-    builder.route(reader.take_diagnostics());
+    builder.current = table.len();
+    builder.route(table.diagnostics().get(routed..).unwrap_or(&[]));
     builder.finish()
 }
 
 /// A set being read: a real one, or the segments of one whose ST is broken.
 #[derive(Debug)]
-enum OpenSet {
-    Valid(TransactionSet),
+enum OpenSet<'t> {
+    Valid(TransactionSet<'t>),
     Broken,
 }
 
-#[derive(Debug, Default)]
-struct Builder {
-    out: Envelopes,
-    interchange: Option<Interchange>,
-    group: Option<FunctionalGroup>,
-    set: Option<OpenSet>,
+#[derive(Debug)]
+struct Builder<'t> {
+    table: &'t SegmentTable<'t>,
+    /// Index of the segment being handled (the table's length at the end): where an open set's body ends.
+    current: usize,
+    out: Envelopes<'t>,
+    interchange: Option<Interchange<'t>>,
+    group: Option<FunctionalGroup<'t>>,
+    set: Option<OpenSet<'t>>,
     sets_seen: usize,
     /// Warn once per run of segments outside any interchange.
     warned_outside: bool,
-    last: Option<Segment>,
+    last: Option<Segment<'t>>,
 }
 
-impl Builder {
-    fn handle(&mut self, segment: Segment, delimiters: Delimiters) {
-        match segment.id.as_str() {
+impl<'t> Builder<'t> {
+    fn new(table: &'t SegmentTable<'t>) -> Builder<'t> {
+        Builder {
+            table,
+            current: 0,
+            out: Envelopes::default(),
+            interchange: None,
+            group: None,
+            set: None,
+            sets_seen: 0,
+            warned_outside: false,
+            last: None,
+        }
+    }
+
+    fn handle(&mut self, segment: Segment<'t>, delimiters: Delimiters) {
+        match segment.id() {
             "ISA" => {
                 self.close_interchange(None, &segment);
                 self.warned_outside = false;
                 self.interchange = Some(Interchange {
-                    index: segment.interchange,
+                    index: segment.interchange(),
                     delimiters,
-                    header: segment.clone(),
+                    header: segment,
                     groups: Vec::new(),
                     trailer: None,
                     diagnostics: Vec::new(),
                 });
             }
-            "IEA" => self.close_interchange(Some(segment.clone()), &segment),
+            "IEA" => self.close_interchange(Some(segment), &segment),
             "GS" => {
                 self.close_group(None, &segment);
                 self.require_interchange(&segment);
-                self.group = Some(FunctionalGroup::open(Some(segment.clone())));
+                self.group = Some(FunctionalGroup::open(Some(segment)));
             }
-            "GE" => self.close_group(Some(segment.clone()), &segment),
+            "GE" => self.close_group(Some(segment), &segment),
             "ST" => self.open_set(&segment),
-            "SE" => self.close_set(Some(segment.clone()), &segment),
+            "SE" => self.close_set(Some(segment), &segment),
             _ => self.body_segment(&segment),
         }
         self.last = Some(segment);
     }
 
-    fn open_set(&mut self, st: &Segment) {
+    fn open_set(&mut self, st: &Segment<'t>) {
         self.close_set(None, st);
         if self.group.is_none() {
             self.require_interchange(st);
@@ -140,52 +175,53 @@ impl Builder {
         self.sets_seen += 1;
         self.set = Some(OpenSet::Valid(TransactionSet {
             ordinal: self.sets_seen,
-            header: st.clone(),
-            body: Vec::new(),
+            header: *st,
+            body: st.index() + 1..st.index() + 1,
+            table: self.table,
             trailer: None,
             diagnostics: Vec::new(),
         }));
     }
 
-    fn body_segment(&mut self, segment: &Segment) {
+    fn body_segment(&mut self, segment: &Segment<'t>) {
         match &mut self.set {
-            Some(OpenSet::Valid(set)) => set.body.push(segment.clone()),
-            Some(OpenSet::Broken) => {}
+            // The body is read off the table when the set closes.
+            Some(OpenSet::Valid(_)) | Some(OpenSet::Broken) => {}
             None if self.group.is_some() => {
                 // A set must start with ST: this one is unreadable up to its SE.
                 self.sets_seen += 1;
                 let mut position = segment.position();
                 position.message = Some(self.sets_seen);
-                let message = format!("expected ST to start a transaction set, found {:?}", segment.id);
+                let message = format!("expected ST to start a transaction set, found {:?}", segment.id());
                 self.push(Diagnostic::error("bad_st", message, position));
                 self.set = Some(OpenSet::Broken);
             }
-            None if segment.id == "TA1" && self.interchange.is_some() => {}
+            None if segment.id() == "TA1" && self.interchange.is_some() => {}
             None => self.unexpected(segment),
         }
     }
 
-    fn unexpected(&mut self, segment: &Segment) {
+    fn unexpected(&mut self, segment: &Segment<'t>) {
         if self.interchange.is_none() {
             if !self.warned_outside {
                 self.warned_outside = true;
-                let message = format!("segment {:?} outside any interchange", segment.id);
+                let message = format!("segment {:?} outside any interchange", segment.id());
                 self.push(Diagnostic::warning("unexpected_segment", message, segment.position()));
             }
             return;
         }
-        let message = format!("segment {:?} outside any functional group", segment.id);
+        let message = format!("segment {:?} outside any functional group", segment.id());
         self.push(Diagnostic::warning("unexpected_segment", message, segment.position()));
     }
 
-    fn require_interchange(&mut self, segment: &Segment) {
+    fn require_interchange(&mut self, segment: &Segment<'t>) {
         if self.interchange.is_none() {
             self.unexpected(segment);
         }
     }
 
     /// Close the open set; `trailer` is its SE, or `None` when `at` shows it ended without one.
-    fn close_set(&mut self, trailer: Option<Segment>, at: &Segment) {
+    fn close_set(&mut self, trailer: Option<Segment<'t>>, at: &Segment<'t>) {
         let Some(open) = self.set.take() else {
             if let Some(se) = trailer {
                 let message = "SE without a transaction set";
@@ -198,6 +234,7 @@ impl Builder {
             group.broken_sets += 1;
             return;
         };
+        set.body.end = self.current.max(set.body.start);
         match &trailer {
             Some(se) => check_set_trailer(&mut set, se),
             None => {
@@ -210,7 +247,7 @@ impl Builder {
         group.sets.push(set);
     }
 
-    fn close_group(&mut self, trailer: Option<Segment>, at: &Segment) {
+    fn close_group(&mut self, trailer: Option<Segment<'t>>, at: &Segment<'t>) {
         self.close_set(None, at);
         let Some(mut group) = self.group.take() else {
             if let Some(ge) = trailer {
@@ -232,7 +269,7 @@ impl Builder {
         }
     }
 
-    fn close_interchange(&mut self, trailer: Option<Segment>, at: &Segment) {
+    fn close_interchange(&mut self, trailer: Option<Segment<'t>>, at: &Segment<'t>) {
         self.close_group(None, at);
         let Some(mut interchange) = self.interchange.take() else {
             if let Some(iea) = trailer {
@@ -254,9 +291,9 @@ impl Builder {
     }
 
     /// Put diagnostics in the innermost open scope.
-    fn route(&mut self, diagnostics: Vec<Diagnostic>) {
+    fn route(&mut self, diagnostics: &[Diagnostic]) {
         for diagnostic in diagnostics {
-            self.push(diagnostic);
+            self.push(diagnostic.clone());
         }
     }
 
@@ -272,7 +309,7 @@ impl Builder {
         }
     }
 
-    fn finish(mut self) -> Envelopes {
+    fn finish(mut self) -> Envelopes<'t> {
         if let Some(last) = self.last.take() {
             self.close_interchange(None, &last);
         }
@@ -280,8 +317,8 @@ impl Builder {
     }
 }
 
-impl FunctionalGroup {
-    fn open(header: Option<Segment>) -> FunctionalGroup {
+impl<'t> FunctionalGroup<'t> {
+    fn open(header: Option<Segment<'t>>) -> FunctionalGroup<'t> {
         FunctionalGroup { header, sets: Vec::new(), broken_sets: 0, trailer: None, diagnostics: Vec::new() }
     }
 }
@@ -311,7 +348,7 @@ fn control_check(what: &str, trailer: &str, header: &str, position: Position) ->
     })
 }
 
-fn check_set_trailer(set: &mut TransactionSet, se: &Segment) {
+fn check_set_trailer(set: &mut TransactionSet<'_>, se: &Segment<'_>) {
     let position = set.position_of(se);
     let actual = set.body.len() + 2;
     let found = [
@@ -321,7 +358,7 @@ fn check_set_trailer(set: &mut TransactionSet, se: &Segment) {
     set.diagnostics.extend(found.into_iter().flatten());
 }
 
-fn check_group_trailer(group: &mut FunctionalGroup, ge: &Segment) {
+fn check_group_trailer(group: &mut FunctionalGroup<'_>, ge: &Segment<'_>) {
     let position = ge.position();
     let actual = group.sets.len() + group.broken_sets;
     let mut found = vec![count_check("ge_count_mismatch", "GE01 set count", ge.element(1), actual, position.clone())];
@@ -331,7 +368,7 @@ fn check_group_trailer(group: &mut FunctionalGroup, ge: &Segment) {
     group.diagnostics.extend(found.into_iter().flatten());
 }
 
-fn check_interchange_trailer(interchange: &mut Interchange, iea: &Segment) {
+fn check_interchange_trailer(interchange: &mut Interchange<'_>, iea: &Segment<'_>) {
     let position = iea.position();
     let actual = interchange.groups.iter().filter(|g| g.header.is_some()).count();
     let found = [
@@ -355,21 +392,23 @@ mod tests {
     #[test]
     fn clean_envelope_has_no_findings() {
         let text = format!("{ISA}GS*PO*A*B*20240131*1100*5*X*004010~ST*850*0001~BEG*00~SE*3*0001~GE*1*5~IEA*1*7~");
-        let env = read(text.as_bytes());
+        let table = SegmentTable::read(text.as_bytes());
+        let env = read(&table);
         assert!(env.diagnostics.is_empty());
         let interchange = &env.interchanges[0];
         assert!(interchange.diagnostics.is_empty(), "{:?}", interchange.diagnostics);
         let group = &interchange.groups[0];
         assert!(group.diagnostics.is_empty());
         assert_eq!(group.sets[0].kind(), "850");
-        assert_eq!(group.sets[0].body.len(), 1);
+        assert_eq!(group.sets[0].body_len(), 1);
         assert!(group.sets[0].diagnostics.is_empty());
     }
 
     #[test]
     fn counts_and_control_numbers_are_checked() {
         let text = format!("{ISA}GS*PO*A*B*20240131*1100*5*X*004010~ST*850*0001~BEG*00~SE*4*0002~GE*2*6~IEA*3*8~");
-        let env = read(text.as_bytes());
+        let table = SegmentTable::read(text.as_bytes());
+        let env = read(&table);
         let interchange = &env.interchanges[0];
         let set = &interchange.groups[0].sets[0];
         assert_eq!(codes(&set.diagnostics), ["se_count_mismatch", "control_number_mismatch"]);
@@ -382,7 +421,8 @@ mod tests {
     #[test]
     fn missing_trailers_are_reported() {
         let text = format!("{ISA}GS*PO*A*B*20240131*1100*5*X*004010~ST*850*0001~BEG*00~");
-        let env = read(text.as_bytes());
+        let table = SegmentTable::read(text.as_bytes());
+        let env = read(&table);
         let interchange = &env.interchanges[0];
         assert_eq!(codes(&interchange.groups[0].sets[0].diagnostics), ["missing_trailer"]);
         assert_eq!(codes(&interchange.groups[0].diagnostics), ["missing_trailer"]);
@@ -394,7 +434,8 @@ mod tests {
         let text = format!(
             "{ISA}GS*PO*A*B*20240131*1100*5*X*004010~T*850*0001~BEG*00~SE*3*0001~ST*850*0002~BEG*00~SE*3*0002~GE*2*5~IEA*1*7~"
         );
-        let env = read(text.as_bytes());
+        let table = SegmentTable::read(text.as_bytes());
+        let env = read(&table);
         let group = &env.interchanges[0].groups[0];
         assert_eq!(codes(&group.diagnostics), ["bad_st"]);
         assert_eq!(group.diagnostics[0].position.segment, Some(3));

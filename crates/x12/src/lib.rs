@@ -1,7 +1,8 @@
 //! ANSI X12 reader: bytes in, purchase orders and diagnostics out; never a panic.
 //!
 //! Layers, each usable alone:
-//! - [`syntax`]: delimiters read from each ISA, segments with their positions;
+//! - [`syntax`]: delimiters read from each ISA, segments with their positions,
+//!   read in one pass into a [`SegmentTable`] that borrows the input;
 //! - [`envelope`]: interchanges, groups and sets, with envelope checks;
 //! - [`parse`]: 850 sets become [`ParsedOrder`]s, other sets are listed as skipped;
 //! - [`write`]: interchanges from segments, and the 850 from a [`ParsedOrder`].
@@ -18,7 +19,7 @@ pub mod write;
 use prodline_core::{Diagnostic, Format, ParsedDocument, ParsedOrder, SkippedSet};
 
 pub use envelope::{Envelopes, FunctionalGroup, Interchange, TransactionSet};
-pub use syntax::{Delimiters, Segment, Segments, segments};
+pub use syntax::{Delimiters, Segment, SegmentTable};
 
 /// Read every interchange in `bytes`; 850 sets become orders, other sets are
 /// reported in `skipped`.
@@ -28,8 +29,10 @@ pub use syntax::{Delimiters, Segment, Segments, segments};
 /// missing terminator inside it) and its group's and interchange's (GE/IEA
 /// checks, ISA layout), so the pipeline can send it to review.
 pub fn parse(bytes: &[u8]) -> ParsedDocument {
-    let envelopes = envelope::read(bytes);
+    let table = SegmentTable::read(bytes);
+    let envelopes = envelope::read(&table);
     let mut doc = ParsedDocument::new(Format::X12);
+    doc.orders.reserve_exact(count_850_sets(&envelopes));
     doc.diagnostics.extend(envelopes.diagnostics.iter().cloned());
     for interchange in &envelopes.interchanges {
         doc.diagnostics.extend(interchange.diagnostics.iter().cloned());
@@ -53,11 +56,16 @@ pub fn parse(bytes: &[u8]) -> ParsedDocument {
     doc
 }
 
+fn count_850_sets(envelopes: &Envelopes<'_>) -> usize {
+    let groups = envelopes.interchanges.iter().flat_map(|i| &i.groups);
+    groups.flat_map(|g| &g.sets).filter(|s| s.kind() == "850").count()
+}
+
 fn with_envelope_findings(
     mut order: ParsedOrder,
-    interchange: &Interchange,
-    group: &FunctionalGroup,
-    set: &TransactionSet,
+    interchange: &Interchange<'_>,
+    group: &FunctionalGroup<'_>,
+    set: &TransactionSet<'_>,
 ) -> ParsedOrder {
     // Another set's broken ST is that set's error, not this order's.
     let group_findings = group.diagnostics.iter().filter(|d| d.code != "bad_st");

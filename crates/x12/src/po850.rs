@@ -39,15 +39,15 @@ enum Loop {
     Summary,
 }
 
-struct OrderReader<'a> {
-    set: &'a TransactionSet,
+struct OrderReader<'s, 't> {
+    set: &'s TransactionSet<'t>,
     order: ParsedOrder,
     at: Loop,
     seen_beg: bool,
 }
 
 /// Read one 850 set. `group_sender` is GS02 of the set's group.
-pub fn read_order(set: &TransactionSet, interchange: &Interchange, group_sender: Option<&str>) -> ParsedOrder {
+pub fn read_order(set: &TransactionSet<'_>, interchange: &Interchange<'_>, group_sender: Option<&str>) -> ParsedOrder {
     let isa = &interchange.header;
     let mut order = ParsedOrder {
         sender: party_id(isa.value(5), isa.value(6)),
@@ -58,9 +58,11 @@ pub fn read_order(set: &TransactionSet, interchange: &Interchange, group_sender:
         ..ParsedOrder::default()
     };
     order.diagnostics = Vec::new();
+    // Sized up front: growing a Vec of lines copies them several times over.
+    order.lines.reserve_exact(set.body().filter(|s| s.id() == "PO1").count());
     let mut reader = OrderReader { set, order, at: Loop::Header, seen_beg: false };
-    for segment in &set.body {
-        reader.segment(segment);
+    for segment in set.body() {
+        reader.segment(&segment);
     }
     reader.finish()
 }
@@ -69,35 +71,35 @@ fn party_id(qualifier: Option<&str>, value: Option<&str>) -> Option<PartyId> {
     value.map(|v| PartyId { qualifier: qualifier.map(String::from), value: v.to_string() })
 }
 
-fn text(segment: &Segment, n: usize) -> Option<String> {
+fn text(segment: &Segment<'_>, n: usize) -> Option<String> {
     segment.value(n).map(String::from)
 }
 
-impl OrderReader<'_> {
-    fn warn(&mut self, code: &str, message: String, segment: &Segment) {
+impl OrderReader<'_, '_> {
+    fn warn(&mut self, code: &str, message: String, segment: &Segment<'_>) {
         let position = self.set.position_of(segment);
         self.order.diagnostics.push(Diagnostic::warning(code, message, position));
     }
 
-    fn number(&mut self, segment: &Segment, n: usize) -> Option<Decimal> {
+    fn number(&mut self, segment: &Segment<'_>, n: usize) -> Option<Decimal> {
         let raw = segment.value(n)?;
         let parsed = value::decimal(raw);
         if parsed.is_none() {
-            self.warn("bad_number", format!("{}{n:02} {raw:?} is not a number", segment.id), segment);
+            self.warn("bad_number", format!("{}{n:02} {raw:?} is not a number", segment.id()), segment);
         }
         parsed
     }
 
-    fn date(&mut self, segment: &Segment, n: usize) -> Option<NaiveDate> {
+    fn date(&mut self, segment: &Segment<'_>, n: usize) -> Option<NaiveDate> {
         let raw = segment.value(n)?;
         let parsed = value::date(raw);
         if parsed.is_none() {
-            self.warn("bad_date", format!("{}{n:02} {raw:?} is not a CCYYMMDD or YYMMDD date", segment.id), segment);
+            self.warn("bad_date", format!("{}{n:02} {raw:?} is not a CCYYMMDD or YYMMDD date", segment.id()), segment);
         }
         parsed
     }
 
-    fn qualified_date(&mut self, segment: &Segment, qualifier: usize, date: usize) -> Option<QualifiedDate> {
+    fn qualified_date(&mut self, segment: &Segment<'_>, qualifier: usize, date: usize) -> Option<QualifiedDate> {
         let date = self.date(segment, date)?;
         Some(QualifiedDate { qualifier: segment.value(qualifier).unwrap_or_default().to_string(), date })
     }
@@ -128,12 +130,12 @@ impl OrderReader<'_> {
         };
     }
 
-    fn segment(&mut self, segment: &Segment) {
-        self.leave_party_loop(&segment.id);
-        if matches!(self.at, Loop::LineParty(_)) && segment.id != "N1" {
+    fn segment(&mut self, segment: &Segment<'_>) {
+        self.leave_party_loop(segment.id());
+        if matches!(self.at, Loop::LineParty(_)) && segment.id() != "N1" {
             return;
         }
-        match segment.id.as_str() {
+        match segment.id() {
             "BEG" => self.beg(segment),
             "CUR" => self.cur(segment),
             "REF" => self.reference(segment),
@@ -157,7 +159,7 @@ impl OrderReader<'_> {
         }
     }
 
-    fn beg(&mut self, s: &Segment) {
+    fn beg(&mut self, s: &Segment<'_>) {
         if self.seen_beg {
             self.warn("unexpected_segment", "second BEG in one order; ignored".into(), s);
             return;
@@ -171,7 +173,7 @@ impl OrderReader<'_> {
     }
 
     /// CUR02; a CUR inside a line loop sets the order currency only if the header had none.
-    fn cur(&mut self, s: &Segment) {
+    fn cur(&mut self, s: &Segment<'_>) {
         let in_line = matches!(self.at, Loop::Line(_));
         if !in_line || self.order.currency.is_none() {
             self.order.currency = text(s, 2).or(self.order.currency.take());
@@ -179,7 +181,7 @@ impl OrderReader<'_> {
     }
 
     /// REF02, or REF03 (description) when the sender put the value there.
-    fn reference(&mut self, s: &Segment) {
+    fn reference(&mut self, s: &Segment<'_>) {
         let Some(qualifier) = text(s, 1) else { return };
         let Some(value) = text(s, 2).or_else(|| text(s, 3)) else { return };
         let reference = Reference { qualifier, value };
@@ -193,14 +195,14 @@ impl OrderReader<'_> {
     }
 
     /// A contact inside a party loop becomes a reference named by its function (PER01).
-    fn per(&mut self, s: &Segment) {
+    fn per(&mut self, s: &Segment<'_>) {
         let (Some(function), Some(name)) = (text(s, 1), text(s, 2)) else { return };
         if let Some(party) = self.party() {
             party.references.push(Reference { qualifier: function, value: name });
         }
     }
 
-    fn dtm(&mut self, s: &Segment) {
+    fn dtm(&mut self, s: &Segment<'_>) {
         let Some(date) = self.qualified_date(s, 1, 2) else { return };
         match self.line() {
             Some(line) => line.dates.push(date),
@@ -208,14 +210,14 @@ impl OrderReader<'_> {
         }
     }
 
-    fn sch(&mut self, s: &Segment) {
+    fn sch(&mut self, s: &Segment<'_>) {
         let Some(date) = self.qualified_date(s, 5, 6) else { return };
         if let Some(line) = self.line() {
             line.dates.push(date);
         }
     }
 
-    fn n1(&mut self, s: &Segment) {
+    fn n1(&mut self, s: &Segment<'_>) {
         if let Loop::Line(i) | Loop::LineParty(i) = self.at {
             self.at = Loop::LineParty(i);
             return;
@@ -227,7 +229,7 @@ impl OrderReader<'_> {
         self.at = Loop::Party(self.order.parties.len() - 1);
     }
 
-    fn n2(&mut self, s: &Segment) {
+    fn n2(&mut self, s: &Segment<'_>) {
         let extra: Vec<&str> = [s.value(1), s.value(2)].into_iter().flatten().collect();
         let Some(party) = self.party() else { return };
         if extra.is_empty() {
@@ -243,14 +245,14 @@ impl OrderReader<'_> {
         party.name = Some(name);
     }
 
-    fn n3(&mut self, s: &Segment) {
+    fn n3(&mut self, s: &Segment<'_>) {
         let lines: Vec<String> = [s.value(1), s.value(2)].into_iter().flatten().map(String::from).collect();
         if let Some(party) = self.party() {
             party.address.extend(lines);
         }
     }
 
-    fn n4(&mut self, s: &Segment) {
+    fn n4(&mut self, s: &Segment<'_>) {
         let Some(party) = self.party() else { return };
         party.city = text(s, 1);
         party.region = text(s, 2);
@@ -258,7 +260,7 @@ impl OrderReader<'_> {
         party.country = text(s, 4);
     }
 
-    fn po1(&mut self, s: &Segment) {
+    fn po1(&mut self, s: &Segment<'_>) {
         let mut line = ParsedLine {
             line_no: text(s, 1),
             qty: self.number(s, 2),
@@ -268,7 +270,9 @@ impl OrderReader<'_> {
             position: self.set.position_of(s),
             ..ParsedLine::default()
         };
-        for n in (PO1_FIRST_ID_QUALIFIER..=PO1_LAST_ID_QUALIFIER).step_by(2) {
+        // Pairs past the last element are absent: stop there rather than look up ten.
+        let last = PO1_LAST_ID_QUALIFIER.min(s.element_count());
+        for n in (PO1_FIRST_ID_QUALIFIER..=last).step_by(2) {
             match (s.value(n), s.value(n + 1)) {
                 (qualifier, Some(value)) => line.item_ids.push(ItemId {
                     kind: qualifier.map(ItemIdKind::from_x12).unwrap_or(ItemIdKind::Other),
@@ -286,7 +290,7 @@ impl OrderReader<'_> {
     }
 
     /// PID05 free-form descriptions; several PIDs are joined with a space.
-    fn pid(&mut self, s: &Segment) {
+    fn pid(&mut self, s: &Segment<'_>) {
         let Some(description) = s.value(5) else { return };
         let Some(line) = self.line() else { return };
         match &mut line.description {
@@ -298,7 +302,7 @@ impl OrderReader<'_> {
         }
     }
 
-    fn po4(&mut self, s: &Segment) {
+    fn po4(&mut self, s: &Segment<'_>) {
         if !matches!(self.at, Loop::Line(_)) {
             return;
         }
@@ -309,7 +313,7 @@ impl OrderReader<'_> {
     }
 
     /// SAC05 is N2 (implied 2 decimals), SAC07 a percent (R).
-    fn sac(&mut self, s: &Segment) {
+    fn sac(&mut self, s: &Segment<'_>) {
         let Some(indicator) = text(s, 1) else { return };
         let amount = s.value(5).and_then(|raw| {
             let parsed = value::implied_decimal(raw, 2);
@@ -326,7 +330,7 @@ impl OrderReader<'_> {
         }
     }
 
-    fn sdq(&mut self, s: &Segment) {
+    fn sdq(&mut self, s: &Segment<'_>) {
         if !matches!(self.at, Loop::Line(_)) {
             return;
         }
@@ -342,7 +346,7 @@ impl OrderReader<'_> {
         }
     }
 
-    fn ctt(&mut self, s: &Segment) {
+    fn ctt(&mut self, s: &Segment<'_>) {
         self.at = Loop::Summary;
         let Some(raw) = s.value(1) else { return };
         match raw.parse::<u32>() {
@@ -351,14 +355,14 @@ impl OrderReader<'_> {
         }
     }
 
-    fn note(&mut self, s: &Segment, n: usize) {
+    fn note(&mut self, s: &Segment<'_>, n: usize) {
         if let Some(note) = text(s, n) {
             self.order.notes.push(note);
         }
     }
 
     /// N9 is a reference (N901/N902) whose N903 may carry a free-text heading.
-    fn n9(&mut self, s: &Segment) {
+    fn n9(&mut self, s: &Segment<'_>) {
         if let (Some(qualifier), Some(value)) = (text(s, 1), text(s, 2)) {
             let reference = Reference { qualifier, value };
             match self.line() {
@@ -371,14 +375,14 @@ impl OrderReader<'_> {
 
     fn finish(mut self) -> ParsedOrder {
         if !self.seen_beg {
-            let header = self.set.header.clone();
+            let header = self.set.header;
             self.warn("missing_segment", "850 without a BEG segment: no PO number or date".into(), &header);
         }
         self.order.requested_date = requested_date(&self.order);
         if let Some(declared) = self.order.declared_line_count
             && usize::try_from(declared).ok() != Some(self.order.lines.len())
         {
-            let at = self.set.body.iter().rfind(|s| s.id == "CTT").unwrap_or(&self.set.header).clone();
+            let at = self.set.body().rev().find(|s| s.id() == "CTT").unwrap_or(self.set.header);
             let message = format!("CTT01 says {declared} lines, the order has {} PO1", self.order.lines.len());
             self.warn("ctt_count_mismatch", message, &at);
         }

@@ -11,12 +11,21 @@
 //! - in a file that puts one segment per line, a line break followed by a
 //!   segment id ends a segment whose terminator was forgotten (with a warning);
 //! - a UTF-8 BOM is skipped, EBCDIC (cp037) is decoded.
+//!
+//! The file is read in one pass into a [`SegmentTable`]: a record per
+//! segment and a byte range per element, pointing into the input. Reading a
+//! segment allocates nothing; only segments that must be rewritten (line
+//! breaks inside, bytes that are not UTF-8, EBCDIC) are copied, into one
+//! spill buffer. Callers build `String`s only for the values they keep.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
 
 use prodline_core::{Diagnostic, Position};
 
 use crate::ebcdic;
+use crate::value::trim;
 
 /// Length of a standard ISA segment, terminator included.
 pub const ISA_FIXED_LENGTH: usize = 106;
@@ -47,56 +56,294 @@ impl Delimiters {
     }
 }
 
-/// One segment as read: its id, its elements (1-based through [`Segment::element`]),
-/// and where it is.
+/// Every segment of a file in file order, with the findings of the syntax layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Segment {
-    pub id: String,
-    /// Element values as written, composites and repetitions unsplit; `elements[0]` is element 1.
-    pub elements: Vec<String>,
-    /// 1-based number of the segment in the file.
-    pub number: usize,
-    /// 0-based offset in the file of the segment's first byte.
-    pub byte_offset: usize,
-    /// 1-based number of the interchange the segment belongs to; 0 before any ISA.
-    pub interchange: usize,
+pub struct SegmentTable<'a> {
+    /// The longest UTF-8 prefix of the input (after a BOM); empty for EBCDIC.
+    input: &'a str,
+    /// Text of the segments that could not be borrowed from `input`.
+    spill: String,
+    records: Vec<Record>,
+    /// Id, then element 1, 2... of every segment.
+    fields: Vec<Field>,
+    /// Delimiters of each interchange: `delimiters[0]` is interchange 1's.
+    delimiters: Vec<Delimiters>,
+    diagnostics: Vec<Diagnostic>,
 }
 
-impl Segment {
-    /// Element `n` (1-based) as written, `""` when absent.
-    pub fn element(&self, n: usize) -> &str {
-        n.checked_sub(1).and_then(|i| self.elements.get(i)).map(String::as_str).unwrap_or("")
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Record {
+    /// Where the segment's id and elements are in `SegmentTable::fields`.
+    fields: Range<usize>,
+    /// Where the segment's text starts in `input`, or in `spill` when `spilled`.
+    text_start: usize,
+    spilled: bool,
+    byte_offset: usize,
+    interchange: usize,
+    /// `diagnostics[..diagnostics_end]` were found by the time this segment was read.
+    diagnostics_end: usize,
+}
+
+/// A field's bytes, relative to its segment's `text_start`. Half the size of a
+/// `Range<usize>`, which matters: the table holds one per element of the file.
+/// A segment longer than 4 GiB (no terminator in a huge file) reads as empty values past that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    start: u32,
+    end: u32,
+}
+
+impl Field {
+    fn new(start: usize, end: usize) -> Field {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Field { start: clamp(start), end: clamp(end) }
+    }
+
+    fn range(self, text_start: usize) -> Range<usize> {
+        // u32 to usize is lossless on every target this crate builds for (32 and 64 bits).
+        text_start + self.start as usize..text_start + self.end as usize
+    }
+}
+
+impl<'a> SegmentTable<'a> {
+    /// Read every segment of `bytes`.
+    pub fn read(bytes: &'a [u8]) -> SegmentTable<'a> {
+        let mut reader = Reader::new(bytes);
+        while reader.read_segment() {}
+        reader.table
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The segment at `index` (0-based; its number is `index + 1`).
+    pub fn get(&self, index: usize) -> Option<Segment<'_>> {
+        self.records.get(index).map(|record| Segment { table: self, record, index })
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Segment<'_>> + ExactSizeIterator {
+        self.slice(0..self.records.len())
+    }
+
+    /// The segments at `range` (0-based indices); empty when out of bounds.
+    pub fn slice(&self, range: Range<usize>) -> impl DoubleEndedIterator<Item = Segment<'_>> + ExactSizeIterator {
+        let first = range.start;
+        let records = self.records.get(range).unwrap_or(&[]);
+        records.iter().enumerate().map(move |(i, record)| Segment { table: self, record, index: first + i })
+    }
+
+    /// Delimiters of interchange `interchange` (1-based), repetition separator included.
+    pub fn delimiters(&self, interchange: usize) -> Option<Delimiters> {
+        interchange.checked_sub(1).and_then(|i| self.delimiters.get(i)).copied()
+    }
+
+    /// Findings of the syntax layer (bad ISA, missing terminator...), in file order.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    fn text(&self, record: &Record, field: Field) -> &str {
+        let text = if record.spilled { self.spill.as_str() } else { self.input };
+        text.get(field.range(record.text_start)).unwrap_or("")
+    }
+
+    /// A segment whose text is `input[start..start + raw.len()]`, split at `element`.
+    fn push_borrowed(&mut self, raw: &[u8], start: usize, element: u8, at: SegmentAt) {
+        let first = self.fields.len();
+        let mut from = 0;
+        // A plain loop: elements are a few bytes long, too short for memchr to pay off.
+        for (end, &b) in raw.iter().enumerate() {
+            if b == element {
+                self.fields.push(Field::new(from, end));
+                from = end + 1;
+            }
+        }
+        self.fields.push(Field::new(from, raw.len()));
+        self.push_record(first, start, false, at);
+    }
+
+    /// A segment that cannot be borrowed: each element is decoded on its own,
+    /// as UTF-8 when it is valid UTF-8, else as Latin-1.
+    fn push_spilled(&mut self, raw: &[u8], element: u8, latin1_only: bool, at: SegmentAt) {
+        let first = self.fields.len();
+        let text_start = self.spill.len();
+        for part in raw.split(|&b| b == element) {
+            let from = self.spill.len() - text_start;
+            match std::str::from_utf8(part) {
+                Ok(text) if !latin1_only => self.spill.push_str(text),
+                _ => self.spill.extend(part.iter().map(|&b| char::from(b))),
+            }
+            self.fields.push(Field::new(from, self.spill.len() - text_start));
+        }
+        self.push_record(first, text_start, true, at);
+    }
+
+    fn push_record(&mut self, first: usize, text_start: usize, spilled: bool, at: SegmentAt) {
+        let SegmentAt { byte_offset, interchange } = at;
+        let diagnostics_end = self.diagnostics.len();
+        let record =
+            Record { fields: first..self.fields.len(), text_start, spilled, byte_offset, interchange, diagnostics_end };
+        // The id is read trimmed: blanks before it were skipped, blanks after it are padding.
+        if let Some(id) = self.fields.get(first).copied() {
+            let trimmed = trimmed(self.text(&record, id), id.start);
+            if let Some(slot) = self.fields.get_mut(first) {
+                *slot = trimmed;
+            }
+        }
+        self.records.push(record);
+    }
+
+    fn last(&self) -> Option<Segment<'_>> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// Count the diagnostics pushed since the last segment as found with it.
+    fn close_last(&mut self) {
+        let found = self.diagnostics.len();
+        if let Some(record) = self.records.last_mut() {
+            record.diagnostics_end = found;
+        }
+    }
+}
+
+/// The field of `text` (which starts at `start`) without leading and trailing whitespace.
+fn trimmed(text: &str, start: u32) -> Field {
+    let kept = trim(text);
+    let lead = if kept.len() == text.len() { 0 } else { text.len() - text.trim_start().len() };
+    let from = usize::try_from(start).unwrap_or(usize::MAX).saturating_add(lead);
+    Field::new(from, from.saturating_add(kept.len()))
+}
+
+/// Where a segment being pushed is.
+#[derive(Debug, Clone, Copy)]
+struct SegmentAt {
+    byte_offset: usize,
+    interchange: usize,
+}
+
+/// One segment of a [`SegmentTable`]: its id, its elements (1-based through
+/// [`Segment::element`]) and where it is. A cheap copyable view.
+#[derive(Clone, Copy)]
+pub struct Segment<'t> {
+    table: &'t SegmentTable<'t>,
+    record: &'t Record,
+    index: usize,
+}
+
+impl<'t> Segment<'t> {
+    /// The segment id, trimmed.
+    pub fn id(&self) -> &'t str {
+        self.field(0)
+    }
+
+    /// Element `n` (1-based) as written, composites and repetitions unsplit; `""` when absent.
+    pub fn element(&self, n: usize) -> &'t str {
+        if n == 0 {
+            return "";
+        }
+        self.field(n)
+    }
+
+    fn field(&self, n: usize) -> &'t str {
+        let at = self.record.fields.start.saturating_add(n);
+        if at >= self.record.fields.end {
+            return "";
+        }
+        self.table.fields.get(at).map_or("", |&field| self.table.text(self.record, field))
+    }
+
+    /// How many elements the segment has (trailing empty ones included).
+    pub fn element_count(&self) -> usize {
+        self.record.fields.len().saturating_sub(1)
+    }
+
+    /// Elements 1, 2... as written.
+    pub fn elements(&self) -> impl Iterator<Item = &'t str> + use<'t> {
+        let segment = *self;
+        (1..=self.element_count()).map(move |n| segment.element(n))
     }
 
     /// Element `n` trimmed; `None` when absent or blank.
-    pub fn value(&self, n: usize) -> Option<&str> {
-        let v = self.element(n).trim();
+    pub fn value(&self, n: usize) -> Option<&'t str> {
+        let v = trim(self.element(n));
         (!v.is_empty()).then_some(v)
     }
 
     /// The components of element `n`.
-    pub fn components(&self, n: usize, delimiters: &Delimiters) -> Vec<&str> {
+    pub fn components(&self, n: usize, delimiters: &Delimiters) -> Vec<&'t str> {
         self.element(n).split(char::from(delimiters.component)).collect()
     }
 
     /// The repetitions of element `n` (one when the interchange has no repetition separator).
-    pub fn repetitions(&self, n: usize, delimiters: &Delimiters) -> Vec<&str> {
+    pub fn repetitions(&self, n: usize, delimiters: &Delimiters) -> Vec<&'t str> {
         match delimiters.repetition {
             Some(r) => self.element(n).split(char::from(r)).collect(),
             None => vec![self.element(n)],
         }
     }
 
+    /// 0-based index in the [`SegmentTable`].
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// 1-based number of the segment in the file.
+    pub fn number(&self) -> usize {
+        self.index + 1
+    }
+
+    /// 0-based offset in the file of the segment's first byte.
+    pub fn byte_offset(&self) -> usize {
+        self.record.byte_offset
+    }
+
+    /// 1-based number of the interchange the segment belongs to.
+    pub fn interchange(&self) -> usize {
+        self.record.interchange
+    }
+
+    /// How many of the table's diagnostics were found by the time this segment was read.
+    pub(crate) fn diagnostics_end(&self) -> usize {
+        self.record.diagnostics_end
+    }
+
     pub fn position(&self) -> Position {
         Position {
-            interchange: (self.interchange > 0).then_some(self.interchange),
-            segment: Some(self.number),
-            segment_id: Some(self.id.clone()),
-            byte_offset: Some(self.byte_offset),
+            interchange: (self.interchange() > 0).then_some(self.interchange()),
+            segment: Some(self.number()),
+            segment_id: Some(self.id().to_string()),
+            byte_offset: Some(self.byte_offset()),
             ..Position::default()
         }
     }
 }
+
+impl fmt::Debug for Segment<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Segment")
+            .field("id", &self.id())
+            .field("elements", &self.elements().collect::<Vec<_>>())
+            .field("number", &self.number())
+            .field("byte_offset", &self.byte_offset())
+            .field("interchange", &self.interchange())
+            .finish()
+    }
+}
+
+impl PartialEq for Segment<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.number(), self.byte_offset(), self.interchange(), self.id())
+            == (other.number(), other.byte_offset(), other.interchange(), other.id())
+            && self.elements().eq(other.elements())
+    }
+}
+
+impl Eq for Segment<'_> {}
 
 /// What reading an ISA told us.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,10 +352,8 @@ struct IsaLayout {
     warnings: Vec<(&'static str, String)>,
 }
 
-/// Iterator over the segments of a file, across interchanges. Findings of
-/// the syntax layer (bad ISA, missing terminator...) are collected and
-/// handed out by [`Segments::take_diagnostics`].
-pub struct Segments<'a> {
+/// Walks the bytes of a file and fills a [`SegmentTable`].
+struct Reader<'a> {
     bytes: Cow<'a, [u8]>,
     /// Offset of `bytes[0]` in the file (3 after a UTF-8 BOM).
     base: usize,
@@ -118,44 +363,48 @@ pub struct Segments<'a> {
     delimiters: Option<Delimiters>,
     /// One segment per line: a line break may end a segment that lacks its terminator.
     line_mode: bool,
-    number: usize,
     interchange: usize,
     reported_no_isa: bool,
-    diagnostics: Vec<Diagnostic>,
+    /// The bytes of a segment being rewritten; reused from segment to segment.
+    scratch: Vec<u8>,
+    table: SegmentTable<'a>,
 }
 
-/// Read the segments of `bytes`.
-pub fn segments(bytes: &[u8]) -> Segments<'_> {
-    let (bytes, base, latin1_only) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        (Cow::Borrowed(rest), 3, false)
-    } else if ebcdic::looks_like_ebcdic_isa(bytes) {
-        (Cow::Owned(ebcdic::decode_cp037(bytes)), 0, true)
-    } else {
-        (Cow::Borrowed(bytes), 0, false)
-    };
-    Segments {
-        bytes,
-        base,
-        latin1_only,
-        pos: 0,
-        delimiters: None,
-        line_mode: false,
-        number: 0,
-        interchange: 0,
-        reported_no_isa: false,
-        diagnostics: Vec::new(),
-    }
-}
-
-impl Segments<'_> {
-    /// Diagnostics found since the last call.
-    pub fn take_diagnostics(&mut self) -> Vec<Diagnostic> {
-        std::mem::take(&mut self.diagnostics)
-    }
-
-    /// Delimiters of the current interchange.
-    pub fn delimiters(&self) -> Option<Delimiters> {
-        self.delimiters
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Reader<'a> {
+        let (bytes, base, latin1_only) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+            (Cow::Borrowed(rest), 3, false)
+        } else if ebcdic::looks_like_ebcdic_isa(bytes) {
+            (Cow::Owned(ebcdic::decode_cp037(bytes)), 0, true)
+        } else {
+            (Cow::Borrowed(bytes), 0, false)
+        };
+        let input = match &bytes {
+            Cow::Borrowed(borrowed) => utf8_prefix(borrowed),
+            Cow::Owned(_) => "",
+        };
+        // Sized for ordinary files (segments of 32 bytes or more, elements of 4
+        // or more) so the big vectors are rarely copied while they grow.
+        let table = SegmentTable {
+            input,
+            spill: String::new(),
+            records: Vec::with_capacity(bytes.len() / 32),
+            fields: Vec::with_capacity(bytes.len() / 4),
+            delimiters: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+        Reader {
+            bytes,
+            base,
+            latin1_only,
+            pos: 0,
+            delimiters: None,
+            line_mode: false,
+            interchange: 0,
+            reported_no_isa: false,
+            scratch: Vec::new(),
+            table,
+        }
     }
 
     fn at_isa(&self, at: usize) -> bool {
@@ -185,15 +434,16 @@ impl Segments<'_> {
     /// the file does not start with one.
     fn resync(&mut self) -> bool {
         let from = self.pos;
-        let found = self.bytes.get(from..).and_then(|rest| rest.windows(3).position(|w| w == b"ISA"));
-        if !self.reported_no_isa && self.number == 0 {
+        let found = self.bytes.get(from..).and_then(|rest| memchr::memmem::find(rest, b"ISA"));
+        if !self.reported_no_isa && self.table.is_empty() {
             self.reported_no_isa = true;
             let shown = preview(&self.bytes, from);
             let message = match found {
                 Some(_) => format!("unreadable bytes before the first ISA segment: {shown}"),
                 None => format!("no ISA segment: the file starts with {shown}"),
             };
-            self.diagnostics.push(Diagnostic::error("bad_isa", message, self.position_at(from)));
+            let diagnostic = Diagnostic::error("bad_isa", message, self.position_at(from));
+            self.table.diagnostics.push(diagnostic);
         }
         match found {
             Some(offset) => {
@@ -213,8 +463,10 @@ impl Segments<'_> {
             Ok(layout) => {
                 self.interchange += 1;
                 self.delimiters = Some(layout.delimiters);
+                self.table.delimiters.push(layout.delimiters);
                 for (code, message) in layout.warnings {
-                    self.diagnostics.push(Diagnostic::warning(code, message, self.position_at(self.pos)));
+                    let diagnostic = Diagnostic::warning(code, message, self.position_at(self.pos));
+                    self.table.diagnostics.push(diagnostic);
                 }
                 self.line_mode = terminator_then_line_break(&self.bytes, self.pos, layout.delimiters.segment);
                 true
@@ -224,7 +476,7 @@ impl Segments<'_> {
                 let mut position = self.position_at(self.pos);
                 position.interchange = Some(self.interchange + 1);
                 position.segment_id = Some("ISA".into());
-                self.diagnostics.push(Diagnostic::error("bad_isa", message, position));
+                self.table.diagnostics.push(Diagnostic::error("bad_isa", message, position));
                 self.delimiters = None;
                 self.pos += 3;
                 false
@@ -232,17 +484,88 @@ impl Segments<'_> {
         }
     }
 
-    /// Collect the bytes of one segment, dropping line breaks that are not the terminator.
-    fn read_segment_bytes(&mut self, d: Delimiters) -> (Vec<u8>, bool) {
-        let mut buf = Vec::new();
+    /// Read the next segment into the table; `false` at the end of the input.
+    fn read_segment(&mut self) -> bool {
+        loop {
+            self.skip_blanks();
+            if self.pos >= self.bytes.len() {
+                return false;
+            }
+            let is_isa = self.at_isa(self.pos);
+            if is_isa && !self.enter_isa() {
+                continue;
+            }
+            let Some(d) = self.delimiters else {
+                if !self.resync() {
+                    return false;
+                }
+                continue;
+            };
+            let Some(terminated) = self.push_segment(d) else { continue };
+            if is_isa {
+                self.set_repetition();
+            }
+            if !terminated {
+                self.report_missing_terminator(d);
+            }
+            self.table.close_last();
+            return true;
+        }
+    }
+
+    /// Push the segment at `self.pos` and move past it: `Some(terminated)`,
+    /// or `None` when it was blank (nothing pushed).
+    fn push_segment(&mut self, d: Delimiters) -> Option<bool> {
+        let start = self.pos;
+        let rest = self.bytes.get(start..).unwrap_or(&[]);
+        let (len, terminated) = match memchr::memchr(d.segment, rest) {
+            Some(at) => (at, true),
+            None => (rest.len(), false),
+        };
+        let raw = rest.get(..len).unwrap_or(&[]);
+        if has_line_break(raw, d) {
+            return self.push_rewritten(d);
+        }
+        self.pos = start + len + usize::from(terminated);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return None;
+        }
+        let at = SegmentAt { byte_offset: self.base + start, interchange: self.interchange };
+        let borrowable = d.element.is_ascii() && self.table.input.get(start..start + len).is_some();
+        if borrowable {
+            self.table.push_borrowed(raw, start, d.element, at);
+        } else {
+            self.table.push_spilled(raw, d.element, self.latin1_only, at);
+        }
+        Some(terminated)
+    }
+
+    /// The slow path: a segment with line breaks inside, copied without them.
+    fn push_rewritten(&mut self, d: Delimiters) -> Option<bool> {
+        let start = self.pos;
+        let mut raw = std::mem::take(&mut self.scratch);
+        raw.clear();
+        let terminated = self.read_segment_bytes(d, &mut raw);
+        let blank = raw.iter().all(u8::is_ascii_whitespace);
+        if !blank {
+            let at = SegmentAt { byte_offset: self.base + start, interchange: self.interchange };
+            self.table.push_spilled(&raw, d.element, self.latin1_only, at);
+        }
+        self.scratch = raw;
+        (!blank).then_some(terminated)
+    }
+
+    /// Collect the bytes of one segment into `buf`, dropping line breaks that
+    /// are not the terminator; whether the terminator ended it.
+    fn read_segment_bytes(&mut self, d: Delimiters, buf: &mut Vec<u8>) -> bool {
         while let Some(&b) = self.bytes.get(self.pos) {
             if b == d.segment {
                 self.pos += 1;
-                return (buf, true);
+                return true;
             }
             if matches!(b, b'\r' | b'\n') && !d.contains(b) {
                 if self.line_mode && !buf.is_empty() && self.segment_starts_after_break(d) {
-                    return (buf, false);
+                    return false;
                 }
                 self.pos += 1;
                 continue;
@@ -250,7 +573,7 @@ impl Segments<'_> {
             buf.push(b);
             self.pos += 1;
         }
-        (buf, false)
+        false
     }
 
     fn segment_starts_after_break(&self, d: Delimiters) -> bool {
@@ -261,63 +584,39 @@ impl Segments<'_> {
         looks_like_segment_start(&self.bytes, at, d)
     }
 
-    fn decode(&self, bytes: &[u8]) -> String {
-        if !self.latin1_only
-            && let Ok(text) = std::str::from_utf8(bytes)
-        {
-            return text.to_string();
-        }
-        bytes.iter().map(|&b| char::from(b)).collect()
-    }
-
-    fn build_segment(&mut self, raw: &[u8], d: Delimiters, start: usize) -> Segment {
-        let mut parts = raw.split(|&b| b == d.element);
-        let id = parts.next().map(|p| self.decode(p)).unwrap_or_default().trim().to_string();
-        let elements = parts.map(|p| self.decode(p)).collect();
-        self.number += 1;
-        Segment { id, elements, number: self.number, byte_offset: self.base + start, interchange: self.interchange }
-    }
-
-    fn set_repetition(&mut self, isa: &Segment) {
+    /// ISA11 of the ISA just pushed sets the interchange's repetition separator.
+    fn set_repetition(&mut self) {
         let Some(d) = self.delimiters.as_mut() else { return };
-        d.repetition = repetition_separator(isa.element(11), *d);
+        let isa11 = self.table.last().map(|isa| isa.element(11)).unwrap_or("");
+        d.repetition = repetition_separator(isa11, *d);
+        if let Some(slot) = self.table.delimiters.last_mut() {
+            *slot = *d;
+        }
+    }
+
+    fn report_missing_terminator(&mut self, d: Delimiters) {
+        let Some(segment) = self.table.last() else { return };
+        let message = format!("segment {} has no terminator {:?}", segment.id(), char::from(d.segment));
+        let diagnostic = Diagnostic::warning("missing_terminator", message, segment.position());
+        self.table.diagnostics.push(diagnostic);
     }
 }
 
-impl Iterator for Segments<'_> {
-    type Item = Segment;
+/// The longest prefix of `bytes` that is UTF-8: segments inside it are borrowed as text.
+fn utf8_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => bytes.get(..e.valid_up_to()).and_then(|valid| std::str::from_utf8(valid).ok()).unwrap_or(""),
+    }
+}
 
-    fn next(&mut self) -> Option<Segment> {
-        loop {
-            self.skip_blanks();
-            if self.pos >= self.bytes.len() {
-                return None;
-            }
-            let is_isa = self.at_isa(self.pos);
-            if is_isa && !self.enter_isa() {
-                continue;
-            }
-            let Some(d) = self.delimiters else {
-                if !self.resync() {
-                    return None;
-                }
-                continue;
-            };
-            let start = self.pos;
-            let (raw, terminated) = self.read_segment_bytes(d);
-            if raw.iter().all(|b| b.is_ascii_whitespace()) {
-                continue;
-            }
-            let segment = self.build_segment(&raw, d, start);
-            if is_isa {
-                self.set_repetition(&segment);
-            }
-            if !terminated {
-                let message = format!("segment {} has no terminator {:?}", segment.id, char::from(d.segment));
-                self.diagnostics.push(Diagnostic::warning("missing_terminator", message, segment.position()));
-            }
-            return Some(segment);
-        }
+/// Whether `raw` holds a CR or LF that is not a delimiter (a wrapped line).
+fn has_line_break(raw: &[u8], d: Delimiters) -> bool {
+    match (d.contains(b'\r'), d.contains(b'\n')) {
+        (false, false) => memchr::memchr2(b'\r', b'\n', raw).is_some(),
+        (false, true) => memchr::memchr(b'\r', raw).is_some(),
+        (true, false) => memchr::memchr(b'\n', raw).is_some(),
+        (true, true) => false,
     }
 }
 
@@ -453,7 +752,7 @@ mod tests {
         "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240131*1100*^*00401*000000001*0*P*>~";
 
     fn ids(bytes: &[u8]) -> Vec<String> {
-        segments(bytes).map(|s| s.id).collect()
+        SegmentTable::read(bytes).iter().map(|s| s.id().to_string()).collect()
     }
 
     #[test]
@@ -462,9 +761,8 @@ mod tests {
         let layout = read_isa(ISA.as_bytes(), 0).unwrap();
         assert_eq!(layout.delimiters, Delimiters { repetition: None, ..Delimiters::STANDARD });
         assert!(layout.warnings.is_empty());
-        let mut reader = segments(ISA.as_bytes());
-        reader.next();
-        assert_eq!(reader.delimiters(), Some(Delimiters::STANDARD));
+        let table = SegmentTable::read(ISA.as_bytes());
+        assert_eq!(table.delimiters(1), Some(Delimiters::STANDARD));
     }
 
     #[test]
@@ -495,7 +793,8 @@ mod tests {
     #[test]
     fn line_breaks_inside_segments_are_dropped() {
         let text = format!("{}\nGS*PO*A*B*20050718*17\n00*8*X*004\n010~ST*850*0001~BEG*00*SA*8011\n04~", ISA);
-        let segs: Vec<_> = segments(text.as_bytes()).collect();
+        let table = SegmentTable::read(text.as_bytes());
+        let segs: Vec<_> = table.iter().collect();
         assert_eq!(segs[1].element(8), "004010");
         assert_eq!(segs[3].element(3), "801104");
     }
@@ -504,18 +803,18 @@ mod tests {
     fn blanks_before_segment_ids_are_skipped() {
         let text = format!("\u{feff}{ISA} GS*PO~\r\n\t\tST*850*1~ ");
         assert_eq!(ids(text.as_bytes()), ["ISA", "GS", "ST"]);
-        let first_gs = segments(text.as_bytes()).nth(1).unwrap();
-        assert_eq!(first_gs.byte_offset, 3 + 107);
+        let table = SegmentTable::read(text.as_bytes());
+        assert_eq!(table.get(1).unwrap().byte_offset(), 3 + 107);
     }
 
     #[test]
     fn line_break_ends_a_segment_without_terminator_in_line_mode() {
         let text = format!("{ISA}\nGS*PO~\nDTM*002*20190309\nPO1*1*2*EA~\n");
-        let mut reader = segments(text.as_bytes());
-        let segs: Vec<_> = reader.by_ref().collect();
-        assert_eq!(segs.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["ISA", "GS", "DTM", "PO1"]);
+        let table = SegmentTable::read(text.as_bytes());
+        let segs: Vec<_> = table.iter().collect();
+        assert_eq!(segs.iter().map(|s| s.id()).collect::<Vec<_>>(), ["ISA", "GS", "DTM", "PO1"]);
         assert_eq!(segs[2].element(2), "20190309");
-        let diags = reader.take_diagnostics();
+        let diags = table.diagnostics();
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].code, "missing_terminator");
         assert_eq!(diags[0].position.segment, Some(3));
@@ -523,9 +822,9 @@ mod tests {
 
     #[test]
     fn file_without_isa_is_an_error_with_offset() {
-        let mut reader = segments(b"\xEF\xBB\xBFSA*00*~GS*PO~");
-        assert_eq!(reader.next(), None);
-        let diags = reader.take_diagnostics();
+        let table = SegmentTable::read(b"\xEF\xBB\xBFSA*00*~GS*PO~");
+        assert!(table.is_empty());
+        let diags = table.diagnostics();
         assert_eq!(diags[0].code, "bad_isa");
         assert_eq!(diags[0].position.byte_offset, Some(3));
     }
@@ -534,12 +833,26 @@ mod tests {
     fn each_interchange_has_its_own_delimiters() {
         let second = ISA.replace('*', "|").replace(">~", ">\n");
         let text = format!("{ISA}IEA*1*000000001~\n{second}GS|PO\nIEA|1|000000001\n");
-        let segs: Vec<_> = segments(text.as_bytes()).collect();
+        let table = SegmentTable::read(text.as_bytes());
+        let segs: Vec<_> = table.iter().collect();
         assert_eq!(
-            segs.iter().map(|s| (s.id.as_str(), s.interchange)).collect::<Vec<_>>(),
+            segs.iter().map(|s| (s.id(), s.interchange())).collect::<Vec<_>>(),
             [("ISA", 1), ("IEA", 1), ("ISA", 2), ("GS", 2), ("IEA", 2)]
         );
         assert_eq!(segs[4].element(2), "000000001");
+    }
+
+    #[test]
+    fn elements_that_are_not_utf8_read_as_latin1_with_original_offsets() {
+        let mut text = format!("{ISA}N1*ST*CAF\u{e9}~N3*R").into_bytes();
+        text.extend_from_slice(b"\xE9SIDENCE*\xC3\xA9~N4*X\r\nY~");
+        let table = SegmentTable::read(&text);
+        let segs: Vec<_> = table.iter().collect();
+        assert_eq!(segs[1].element(2), "CAF\u{e9}", "UTF-8 before the first Latin-1 byte");
+        assert_eq!(segs[2].elements().collect::<Vec<_>>(), ["R\u{e9}SIDENCE", "\u{e9}"], "each element on its own");
+        assert_eq!(segs[3].element(1), "XY", "wrapped line joined");
+        assert_eq!(segs[3].byte_offset(), text.len() - 8);
+        assert_eq!(segs[3].element_count(), 1);
     }
 
     #[test]
