@@ -15,7 +15,9 @@ pub fn read_document(bytes: &[u8]) -> ParsedDocument {
     let mut segments = Segments::new(bytes);
     let mut buffer = SegmentBuffer::default();
     while let Some(segment) = segments.next_segment(&mut buffer) {
-        reader.doc.diagnostics.append(&mut segments.diagnostics);
+        if !segments.diagnostics.is_empty() {
+            reader.doc.diagnostics.append(&mut segments.diagnostics);
+        }
         reader.segment(&segment);
     }
     reader.doc.diagnostics.append(&mut segments.diagnostics);
@@ -53,12 +55,12 @@ struct EnvelopeReader {
 
 impl EnvelopeReader {
     fn segment(&mut self, segment: &SegmentRef<'_>) {
-        match segment.tag {
-            "UNB" => self.unb(segment),
-            "UNH" => self.unh(segment),
-            "UNT" => self.unt(segment),
-            "UNZ" => self.unz(segment),
-            "UNG" | "UNE" if self.message.is_none() => {
+        match segment.tag.as_bytes() {
+            b"UNB" => self.unb(segment),
+            b"UNH" => self.unh(segment),
+            b"UNT" => self.unt(segment),
+            b"UNZ" => self.unz(segment),
+            b"UNG" | b"UNE" if self.message.is_none() => {
                 if let Some(interchange) = self.interchange.as_mut().filter(|_| segment.tag == "UNG") {
                     interchange.groups += 1;
                 }

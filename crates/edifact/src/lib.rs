@@ -2,10 +2,12 @@
 //!
 //! Layers, bottom up:
 //! - [`syntax`]: delimiters (UNA, defaults, or inferred from UNB), the
-//!   segment iterator with positions, release-character unescaping;
+//!   segment reader with positions, release-character unescaping; segments
+//!   are lent as spans into the input, nothing is allocated per segment;
 //! - [`charset`]: the UNB syntax identifier's character set;
 //! - the envelope (UNB..UNZ, UNH..UNT with their control checks) and the
-//!   ORDERS reader behind [`parse`];
+//!   ORDERS reader behind [`parse`], fed one segment at a time (a message is
+//!   never held); strings are built only for values that land in the order;
 //! - [`write`]: segments, envelopes and ORDERS back to bytes.
 //!
 //! Architecture Invariant: nothing here does I/O or panics on input; what is

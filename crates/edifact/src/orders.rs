@@ -90,9 +90,10 @@ enum ChargeTarget {
     Line,
 }
 
+/// What the reader keeps about the open line besides the line itself,
+/// which is the last of `order.lines` while a LIN group is open.
 #[derive(Debug, Default)]
 struct LineState {
-    line: ParsedLine,
     /// The price kept so far and whether it is a net (AAA) price.
     price_is_net: bool,
     has_price: bool,
@@ -183,8 +184,9 @@ impl OrderReader {
             }
         };
         let dated = QualifiedDate { qualifier: qualifier.to_string(), date };
-        match self.line.as_mut().filter(|_| self.group == Group::Line) {
-            Some(state) => state.line.dates.push(dated),
+        let in_line = self.group == Group::Line;
+        match self.open_line().filter(|_| in_line) {
+            Some((_, line)) => line.dates.push(dated),
             None => self.order.dates.push(dated),
         }
     }
@@ -230,8 +232,8 @@ impl OrderReader {
                 }
             }
             Group::Line => {
-                if let Some(state) = self.line.as_mut() {
-                    state.line.references.push(reference);
+                if let Some((_, line)) = self.open_line() {
+                    line.references.push(reference);
                 }
             }
             Group::Header | Group::Summary => self.order.references.push(reference),
@@ -248,7 +250,8 @@ impl OrderReader {
 
     fn ftx(&mut self, s: &SegmentRef<'_>) {
         let Some(text) = joined(s.components(3)) else { return };
-        let line_no = self.line.as_ref().filter(|_| self.group == Group::Line).and_then(|l| l.line.line_no.clone());
+        let in_line = self.group == Group::Line;
+        let line_no = self.open_line().filter(|_| in_line).and_then(|(_, line)| line.line_no.clone());
         self.order.notes.push(match line_no {
             Some(no) => format!("line {no}: {text}"),
             None => text,
@@ -264,29 +267,30 @@ impl OrderReader {
             ..ParsedLine::default()
         };
         push_item_id(&mut line, s, 2);
-        self.line = Some(LineState { line, ..LineState::default() });
+        self.order.lines.push(line);
+        self.line = Some(LineState::default());
     }
 
     fn pia(&mut self, s: &SegmentRef<'_>) {
-        let Some(state) = self.line.as_mut() else { return };
+        let Some((_, line)) = self.open_line() else { return };
         // 4347 function, then up to five C212 item identifications.
         for element in 1..s.element_count() {
-            push_item_id(&mut state.line, s, element);
+            push_item_id(line, s, element);
         }
     }
 
     fn imd(&mut self, s: &SegmentRef<'_>) {
-        let Some(state) = self.line.as_mut() else { return };
+        let Some((_, line)) = self.open_line() else { return };
         // C273: 7009 code, 1131, 3055, 7008 text, 7008 text, 3453 language.
         let Some(text) = joined([s.value(2, 3), s.value(2, 4)].into_iter().flatten()) else { return };
-        match state.line.description.as_mut() {
+        match line.description.as_mut() {
             Some(description) => {
                 if !description.is_empty() {
                     description.push(' ');
                 }
                 description.push_str(&text);
             }
-            None => state.line.description = Some(text),
+            None => line.description = Some(text),
         }
     }
 
@@ -299,19 +303,19 @@ impl OrderReader {
         if self.charge.is_some() {
             return; // the quantity an allowance or charge applies to
         }
-        let Some(state) = self.line.as_mut() else { return };
+        let Some((state, line)) = self.open_line() else { return };
         if let Some(location) = state.location.clone() {
-            state.line.distribution.push(Distribution { location, qty });
+            line.distribution.push(Distribution { location, qty });
             return;
         }
         match qualifier {
             // 21 ordered quantity; the first one counts.
-            "21" if state.line.qty.is_none() => {
-                state.line.qty = Some(qty);
-                state.line.uom = s.value(0, 2).map(str::to_string);
+            "21" if line.qty.is_none() => {
+                line.qty = Some(qty);
+                line.uom = s.value(0, 2).map(str::to_string);
             }
             // 59: consumer units in the traded unit.
-            "59" => state.line.pack_size = Some(qty),
+            "59" => line.pack_size = Some(qty),
             _ => {}
         }
     }
@@ -332,7 +336,7 @@ impl OrderReader {
                 }
             },
         };
-        let Some(state) = self.line.as_mut() else { return };
+        let Some((state, line)) = self.open_line() else { return };
         let is_net = qualifier == "AAA";
         if state.has_price && (state.price_is_net || !is_net) {
             return; // the first price wins, a net (AAA) one over a gross one
@@ -341,8 +345,8 @@ impl OrderReader {
             Some(b) => price.checked_div(b).map(|p| p.normalize()),
             None => Some(price),
         };
-        state.line.unit_price = per_unit;
-        state.line.price_basis = joined([s.value(0, 3), s.value(0, 4), s.value(0, 5)].into_iter().flatten());
+        line.unit_price = per_unit;
+        line.price_basis = joined([s.value(0, 3), s.value(0, 4), s.value(0, 5)].into_iter().flatten());
         state.has_price = true;
         state.price_is_net = is_net;
     }
@@ -363,9 +367,10 @@ impl OrderReader {
             percent: None,
             description: joined([s.value(4, 3), s.value(4, 4)].into_iter().flatten()),
         };
-        let target = match (self.group, self.line.as_mut()) {
-            (Group::Line, Some(state)) => {
-                state.line.charges.push(charge);
+        let in_line = self.group == Group::Line;
+        let target = match self.open_line().filter(|_| in_line) {
+            Some((_, line)) => {
+                line.charges.push(charge);
                 ChargeTarget::Line
             }
             _ => {
@@ -379,7 +384,7 @@ impl OrderReader {
     fn open_charge(&mut self) -> Option<&mut Charge> {
         match self.charge? {
             ChargeTarget::Order => self.order.charges.last_mut(),
-            ChargeTarget::Line => self.line.as_mut()?.line.charges.last_mut(),
+            ChargeTarget::Line => self.open_line()?.1.charges.last_mut(),
         }
     }
 
@@ -425,10 +430,13 @@ impl OrderReader {
         self.group = Group::Summary;
     }
 
+    /// The open line and what is kept about it, while a LIN group is open.
+    fn open_line(&mut self) -> Option<(&mut LineState, &mut ParsedLine)> {
+        Some((self.line.as_mut()?, self.order.lines.last_mut()?))
+    }
+
     fn close_line(&mut self) {
-        if let Some(state) = self.line.take() {
-            self.order.lines.push(state.line);
-        }
+        self.line = None;
     }
 
     /// The order read; `unh` is where the message starts.

@@ -1,10 +1,18 @@
 //! The syntax layer: delimiters, segments and where each one is.
 //!
-//! [`Segments`] walks bytes and yields decoded [`Segment`]s with their
+//! [`Segments`] walks bytes and lends decoded [`SegmentRef`]s with their
 //! position; it knows UNA, infers delimiters from a UNB without UNA, skips
 //! junk before the first interchange, drops line breaks that are not the
 //! terminator and undoes release-character escapes. It reports what it
 //! noticed in [`Segments::diagnostics`] and never fails.
+//!
+//! Speed comes from not allocating per segment or value: each segment is
+//! split once, by a byte-class table, into component spans kept in a reused
+//! [`SegmentBuffer`]. When the segment's bytes already are its text (no
+//! escape or line break, in a stretch of input known to be UTF-8, and ASCII
+//! or a UTF-8-reading character set), values are slices of the input;
+//! otherwise that one segment is unescaped and decoded into the buffer.
+//! Owned [`Segment`]s remain for the writer and for callers that keep segments.
 
 use prodline_core::{Diagnostic, Position};
 
@@ -189,7 +197,10 @@ impl<'s> SegmentRef<'s> {
     /// Component `component` of element `element` (both 0-based, the tag not
     /// counted), trimmed; `None` when absent or blank.
     pub fn value(&self, element: usize, component: usize) -> Option<&'s str> {
-        let value = trim(self.span_text(*self.element(element).get(component)?));
+        // Element 0 holds the tag.
+        let &[_, first, end, ..] = self.elements.get(element..)? else { return None };
+        let span = self.components.get(first.checked_add(component).filter(|&c| c < end)?)?;
+        let value = trim(self.text.get(span.start..span.end)?);
         (!value.is_empty()).then_some(value)
     }
 
@@ -206,7 +217,11 @@ impl<'s> SegmentRef<'s> {
     /// An owned copy, for callers that keep segments.
     pub fn to_segment(&self) -> Segment {
         let element = |e| self.element(e).iter().map(|&span| self.span_text(span).to_string()).collect();
-        Segment { tag: self.tag.to_string(), elements: (0..self.element_count()).map(element).collect(), position: self.position }
+        Segment {
+            tag: self.tag.to_string(),
+            elements: (0..self.element_count()).map(element).collect(),
+            position: self.position,
+        }
     }
 
     fn element(&self, element: usize) -> &'s [Span] {
@@ -381,6 +396,7 @@ impl<'a> Segments<'a> {
 
     /// The next segment, its values in `buffer` or borrowed from the input.
     /// Diagnostics raised on the way are in [`Segments::diagnostics`].
+    #[inline]
     pub fn next_segment<'s>(&mut self, buffer: &'s mut SegmentBuffer) -> Option<SegmentRef<'s>>
     where
         'a: 's,
@@ -394,11 +410,14 @@ impl<'a> Segments<'a> {
             if rest.is_empty() {
                 return None;
             }
-            if starts_with_tag(rest, b"UNA") && self.read_una() {
-                continue;
-            }
-            if starts_with_tag(rest, b"UNB") {
-                self.infer_from_unb();
+            // Most segments are not service segments: one byte tells.
+            if rest.first() == Some(&b'U') {
+                if starts_with_tag(rest, b"UNA") && self.read_una() {
+                    continue;
+                }
+                if starts_with_tag(rest, b"UNB") {
+                    self.infer_from_unb();
+                }
             }
             let start = self.pos;
             let split = self.split(buffer);
@@ -416,7 +435,8 @@ impl<'a> Segments<'a> {
             };
             let (interchange, message) = self.track_envelope(tag);
             let position = SegmentPosition { number: self.number, byte_offset: start, interchange, message };
-            let segment = SegmentRef { tag, position, text, components: &buffer.components, elements: &buffer.elements };
+            let segment =
+                SegmentRef { tag, position, text, components: &buffer.components, elements: &buffer.elements };
             if !split.terminated {
                 let message = format!("segment {tag} has no terminator before the end of the document");
                 self.diagnostics.push(Diagnostic::warning("missing_terminator", message, segment.to_position()));
@@ -523,7 +543,6 @@ impl<'a> Segments<'a> {
     /// (relative to its start) in one pass, up to its terminator.
     fn split(&self, buffer: &mut SegmentBuffer) -> Split {
         let start = self.pos;
-        let span = |from: usize, to: usize| Span { start: from - start, end: to - start };
         let SegmentBuffer { components, elements, .. } = buffer;
         components.clear();
         elements.clear();
@@ -532,56 +551,53 @@ impl<'a> Segments<'a> {
         // After a repetition separator the rest of the element is skipped:
         // only the first repeat of an element is kept.
         let mut repeated = false;
-        let mut value_start = start;
-        let mut i = start;
+        let mut value_start = 0;
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        let mut i = 0;
         loop {
-            let rest = self.bytes.get(i..).unwrap_or_default();
-            let found = rest.iter().position(|&b| self.classes.of(b) != ByteClass::Plain);
-            let Some((offset, &byte)) = found.and_then(|offset| Some((offset, rest.get(offset)?))) else {
-                let end = self.bytes.len();
-                if !repeated {
-                    components.push(span(value_start, end));
-                }
-                elements.push(components.len());
-                return Split { end, terminated: false, plain };
-            };
-            i += offset;
+            // Most bytes are plain: step over a run of them in a tight loop.
+            let run = rest.get(i..).unwrap_or_default();
+            i += run.iter().position(|&b| self.classes.of(b) != ByteClass::Plain).unwrap_or(run.len());
+            let Some(&byte) = rest.get(i) else { break };
             match self.classes.of(byte) {
+                ByteClass::Plain => {}
                 ByteClass::Release => {
                     plain = false;
-                    i = self.after_released(i + 1) + 1;
-                    continue;
+                    i = self.after_released(start + i + 1) - start; // the escaped byte, stepped over below
                 }
-                ByteClass::LineBreak => {
-                    plain = false;
-                    i += 1;
-                    continue;
-                }
+                ByteClass::LineBreak => plain = false,
                 ByteClass::Terminator => {
                     if !repeated {
-                        components.push(span(value_start, i));
+                        components.push(Span { start: value_start, end: i });
                     }
                     elements.push(components.len());
-                    return Split { end: i, terminated: true, plain };
+                    return Split { end: start + i, terminated: true, plain };
                 }
                 ByteClass::Element => {
                     if !repeated {
-                        components.push(span(value_start, i));
+                        components.push(Span { start: value_start, end: i });
                     }
                     elements.push(components.len());
                     repeated = false;
+                    value_start = i + 1;
                 }
                 ByteClass::Repetition | ByteClass::Component if repeated => {}
                 ByteClass::Repetition => {
-                    components.push(span(value_start, i));
+                    components.push(Span { start: value_start, end: i });
                     repeated = true;
                 }
-                ByteClass::Component => components.push(span(value_start, i)),
-                ByteClass::Plain => {}
+                ByteClass::Component => {
+                    components.push(Span { start: value_start, end: i });
+                    value_start = i + 1;
+                }
             }
             i += 1;
-            value_start = i;
         }
+        if !repeated {
+            components.push(Span { start: value_start.min(rest.len()), end: rest.len() });
+        }
+        elements.push(components.len());
+        Split { end: self.bytes.len(), terminated: false, plain }
     }
 
     /// Whether every value of the split segment is blank: a terminator with
@@ -618,10 +634,11 @@ impl<'a> Segments<'a> {
     /// bytes are already the decoded text, else decoded into the buffer. A
     /// UNB sets the character set before its own values are decoded.
     fn decode(&mut self, start: usize, split: &Split, buffer: &mut SegmentBuffer) -> Decoded<'a> {
-        let lent = if split.plain && self.ascii_delimiters { self.utf8.get(self.bytes, start, split.end) } else { None };
+        let lent =
+            if split.plain && self.ascii_delimiters { self.utf8.get(self.bytes, start, split.end) } else { None };
         if let Some((text, ascii)) = lent {
             let component = |index: usize| buffer.components.get(index).and_then(|s| text.get(s.start..s.end));
-            let tag = component(0).unwrap_or_default().trim();
+            let tag = trim(component(0).unwrap_or_default());
             if tag == "UNB" {
                 let syntax_id = buffer.elements.get(1).and_then(|&first| component(first));
                 self.charset = Charset::from_syntax_id(syntax_id.unwrap_or_default());
@@ -663,14 +680,14 @@ impl<'a> Segments<'a> {
 
     /// Interchange and message numbers move with the envelope segments.
     fn track_envelope(&mut self, tag: &str) -> (Option<usize>, Option<usize>) {
-        match tag {
-            "UNB" => {
+        match tag.as_bytes() {
+            b"UNB" => {
                 self.interchange_count += 1;
                 self.in_interchange = true;
                 self.message_count = 0;
                 self.in_message = false;
             }
-            "UNH" => {
+            b"UNH" => {
                 self.message_count += 1;
                 self.in_message = true;
             }
@@ -678,9 +695,9 @@ impl<'a> Segments<'a> {
         }
         let numbers =
             (self.in_interchange.then_some(self.interchange_count), self.in_message.then_some(self.message_count));
-        match tag {
-            "UNT" => self.in_message = false,
-            "UNZ" => {
+        match tag.as_bytes() {
+            b"UNT" => self.in_message = false,
+            b"UNZ" => {
                 self.in_interchange = false;
                 self.in_message = false;
                 self.message_count = 0;
@@ -753,7 +770,7 @@ pub fn infer_delimiters(unb: &[u8]) -> Delimiters {
 fn trim(value: &str) -> &str {
     let visible = |b: Option<&u8>| b.is_some_and(|b| (b'!'..=b'~').contains(b));
     let bytes = value.as_bytes();
-    if visible(bytes.first()) && visible(bytes.last()) { value } else { value.trim() }
+    if bytes.is_empty() || (visible(bytes.first()) && visible(bytes.last())) { value } else { value.trim() }
 }
 
 /// `tag` followed by a byte that can be a separator (not a letter or digit).
@@ -846,6 +863,59 @@ mod tests {
         assert_eq!(segments.by_ref().map(|s| s.tag).collect::<Vec<_>>(), ["UNH", "BGM"]);
         assert_eq!(segments.diagnostics.len(), 1);
         assert_eq!(segments.diagnostics[0].position.segment, Some(2));
+    }
+
+    /// Every segment's values, lent by `next_segment`, as owned strings.
+    fn lent_values(bytes: &[u8], element: usize, component: usize) -> Vec<Option<String>> {
+        let (mut segments, mut buffer) = (Segments::new(bytes), SegmentBuffer::default());
+        let mut values = Vec::new();
+        while let Some(segment) = segments.next_segment(&mut buffer) {
+            values.push(segment.value(element, component).map(str::to_string));
+        }
+        values
+    }
+
+    #[test]
+    fn values_read_alike_whether_lent_from_the_input_or_decoded() {
+        // UNOC: ASCII segments are lent as they stand; Latin-1, escapes and wrapping are decoded.
+        let text =
+            b"UNB+UNOC:3+A+B+1'LIN+1+plain+ST'NAD+BY+M\xfcller+ST'FTX+AAI+a?+b+ST'RFF+ON+x\r\ny+ST'DTM+1+ S  +ST'";
+        let expected = ["plain", "Müller", "a+b", "xy", "S"].map(|v| Some(v.to_string()));
+        assert_eq!(lent_values(text, 1, 0)[1..], expected);
+        assert_eq!(lent_values(text, 2, 0)[1..], [(); 5].map(|_| Some("ST".to_string())));
+    }
+
+    #[test]
+    fn a_delimiter_outside_ascii_splits_bytes_not_characters() {
+        // \xa7 is the component separator and also a UTF-8 continuation byte.
+        let text = b"UNA\xa7+.? 'UNB+UNOW\xa74+A+B+1'FTX+AAI+++\xc3\xa9\xa7z'";
+        let ftx = Segments::new(text).nth(1).map(|s| s.elements);
+        assert_eq!(ftx.and_then(|e| e.get(3).cloned()), Some(vec!["\u{e9}".to_string(), "z".to_string()]));
+    }
+
+    #[test]
+    fn utf8_values_survive_the_checked_window_ending_inside_a_character() {
+        let mut text = b"UNA:+.? 'UNB+UNOW:4+A+B+1'".to_vec();
+        let expected: Vec<String> = (0..40_000).map(|n| format!("{n}{}", "é".repeat(n % 7))).collect();
+        for value in &expected {
+            text.extend_from_slice(format!("FTX+AAI+++{value}'").as_bytes());
+        }
+        assert!(text.len() > 3 * UTF8_WINDOW_BYTES);
+        let read: Vec<_> = lent_values(&text, 3, 0).into_iter().skip(1).map(Option::unwrap_or_default).collect();
+        assert_eq!(read, expected);
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_do_not_stop_later_segments_being_lent() {
+        let text = b"UNB+UNOA:1+A+B+1'FTX+AAI+++\xff'FTX+AAI+++\xc3\xa9'FTX+AAI+++e'";
+        assert_eq!(lent_values(text, 3, 0)[1..], [Some("\u{ff}".into()), Some("\u{e9}".into()), Some("e".into())]);
+    }
+
+    #[test]
+    fn only_the_first_repeat_of_an_element_is_kept() {
+        let mut segments = Segments::new(b"UNA:+.?*'UNH+1+X'RFF+A:1*B:2?*+C'");
+        let rff = segments.nth(1).map(|s| s.elements);
+        assert_eq!(rff, Some(vec![vec!["A".to_string(), "1".to_string()], vec!["C".to_string()]]));
     }
 
     #[test]

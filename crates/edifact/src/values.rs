@@ -13,12 +13,17 @@ pub fn parse_decimal(raw: &str) -> Option<Decimal> {
     let text = if text.contains(',') { Cow::Owned(text.replace(',', ".")) } else { Cow::Borrowed(text) };
     let text = text.as_ref();
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
-    // Decimal::from_str accepts forms EDIFACT does not (exponents, underscores).
-    let well_formed = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().filter(|&b| b == b'.').count() <= 1
-        && digits.bytes().any(|b| b.is_ascii_digit());
-    if !well_formed {
+    // Decimal::from_str accepts forms EDIFACT does not (exponents, underscores):
+    // only digits and at most one mark, with at least one digit.
+    let (mut marks, mut has_digit) = (0, false);
+    for b in digits.bytes() {
+        match b {
+            b'0'..=b'9' => has_digit = true,
+            b'.' => marks += 1,
+            _ => return None,
+        }
+    }
+    if !has_digit || marks > 1 {
         return None;
     }
     Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()

@@ -1,0 +1,86 @@
+//! The commands as a user runs them: `demo` end to end, and `eval` on the
+//! dataset it wrote, with and without a sample.
+
+use std::path::Path;
+use std::process::Command;
+
+fn prodline(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_prodline"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running prodline {args:?}: {e}"))
+}
+
+fn lines(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}: {e}: {l}", path.display()))).collect()
+}
+
+#[test]
+fn demo_generates_evaluates_and_reports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("demo");
+    let run = prodline(&["demo", "--out", out.to_str().expect("utf-8 path"), "--documents", "300", "--seed", "7"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "demo failed: {stdout}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("auto precision"), "{stdout}");
+    assert!(stdout.contains("report.html"), "{stdout}");
+
+    let predictions = lines(&out.join("predictions.jsonl"));
+    let truth = lines(&out.join("dataset/truth.jsonl"));
+    assert_eq!(predictions.len(), truth.len(), "one prediction per document");
+    for p in &predictions {
+        let decision = p["decision"].as_str().unwrap_or_default();
+        assert!(decision == "auto" || decision == "review", "SPEC §5 decision: {p}");
+        let confidence = p["confidence"].as_f64().unwrap_or(-1.0);
+        assert!((0.0..=1.0).contains(&confidence), "confidence in [0, 1]: {p}");
+        assert!(p["reasons"].is_array() && p["orders"].is_array(), "SPEC §5 shape: {p}");
+        if decision == "review" {
+            assert!(!p["reasons"].as_array().is_some_and(Vec::is_empty), "a review says why: {p}");
+        }
+    }
+
+    // SPEC §3: a document whose truth holds no order must never be auto-approved.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).expect("report.json")).expect("JSON");
+    assert!(report["garbage"]["documents"].as_u64().unwrap_or(0) > 0, "the demo has garbage: {}", report["garbage"]);
+    assert_eq!(report["garbage"]["auto_approved"]["successes"], 0, "garbage auto-approved: {}", report["garbage"]);
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(html.contains("<svg"), "the HTML report has its plots");
+
+    // The same dataset through `eval --sample`: a seeded random sample.
+    let dataset = out.join("dataset");
+    let sampled = dir.path().join("sample.jsonl");
+    let run = prodline(&[
+        "eval",
+        "--dataset",
+        dataset.to_str().expect("utf-8 path"),
+        "--sample",
+        "50",
+        "--seed",
+        "3",
+        "--predictions",
+        sampled.to_str().expect("utf-8 path"),
+    ]);
+    assert!(run.status.success(), "eval failed: {}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(lines(&sampled).len(), 50);
+}
+
+#[test]
+fn eval_names_the_missing_dataset() {
+    let run = prodline(&["eval", "--dataset", "/nonexistent/dataset", "--predictions", "/tmp/never.jsonl"]);
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("/nonexistent/dataset"), "{stderr}");
+}
+
+#[test]
+fn parse_names_the_file_and_position_of_a_malformed_document() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.x12");
+    std::fs::write(&path, b"ISA 00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260302*0915*U*00401*000000001*0*P*>~GS*PO*S*R*20260302*0915*1*X*004010~ST*850*0001~BEG*00*SA*PO1**20260302~PO1*1*x*EA~").expect("write");
+    let run = prodline(&["parse", path.to_str().expect("utf-8 path")]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "a malformed file exits non-zero");
+    assert!(stderr.contains("broken.x12") && stderr.contains("error") && stderr.contains("byte "), "{stderr}");
+}
