@@ -3,7 +3,7 @@
 
 use prodline_core::ItemIdKind;
 
-use crate::value::normalize_label;
+use crate::value::{fold_label, normalize_label};
 
 /// What a spreadsheet column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -186,6 +186,8 @@ const SYNONYMS: &[(Field, &[&str])] = &[
             "part no",
             "part nr",
             "part num",
+            "p n",
+            "=pn",
             "part id",
             "=product",
             "product code",
@@ -246,6 +248,9 @@ const SYNONYMS: &[(Field, &[&str])] = &[
             "customer part number",
             "customer part no",
             "customer part nr",
+            "customer p n",
+            "cust p n",
+            "buyer p n",
             "cust part",
             "cust part no",
             "cust part number",
@@ -285,6 +290,11 @@ const SYNONYMS: &[(Field, &[&str])] = &[
             "vendor part",
             "vendor part number",
             "vendor part no",
+            "vendor p n",
+            "supplier p n",
+            "mfr p n",
+            "mfg p n",
+            "manufacturer p n",
             "vendor item",
             "vendor item number",
             "vendor sku",
@@ -524,6 +534,11 @@ const SYNONYMS: &[(Field, &[&str])] = &[
             "required date",
             "date required",
             "required by",
+            "=required",
+            "=requested",
+            "=needed",
+            "date needed",
+            "requested delivery",
             "requested ship date",
             "delivery",
             "liefertermin",
@@ -700,14 +715,40 @@ pub fn field_for_label(raw: &str) -> Option<Field> {
     if trimmed == "#" || trimmed == "№" {
         return Some(Field::LineNo);
     }
-    let label = normalize_label(&strip_parenthetical(trimmed));
+    let stripped = strip_parenthetical(trimmed);
+    let split = normalize_label(&stripped);
+    // Splitting at case changes reads `unitPrice` right but `UoM` as `uo m`:
+    // a label that names nothing split is tried again as written.
+    field_for_normalized(&split).or_else(|| {
+        let plain = fold_words(&stripped);
+        if plain == split { None } else { field_for_normalized(&plain) }
+    })
+}
+
+fn field_for_normalized(label: &str) -> Option<Field> {
     if label.is_empty() || label.len() > 60 {
         return None;
     }
-    if let Some(field) = ship_to_field(&label) {
+    if let Some(field) = ship_to_field(label) {
         return Some(field);
     }
-    best_synonym(&label).or_else(|| compound_suffix(&label))
+    best_synonym(label).or_else(|| compound_suffix(label))
+}
+
+/// Lower-case, accents folded, words split at anything but letters and digits.
+fn fold_words(raw: &str) -> String {
+    let folded = fold_label(raw);
+    folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// Articles and prepositions that labels put between their words
+/// (`N° de commande`, `Unit of measure`): ignored on both sides of a match.
+const FILLER_WORDS: &[&str] = &[
+    "de", "du", "des", "d", "la", "le", "les", "l", "di", "del", "della", "da", "of", "the", "van", "het", "der", "von",
+];
+
+fn is_filler(token: &str) -> bool {
+    FILLER_WORDS.contains(&token)
 }
 
 /// `Quantity (EA)` → `Quantity`; `Unit price [EUR]` → `Unit price`.
@@ -773,7 +814,8 @@ fn synonyms() -> &'static [Synonym] {
                         Some(s) => (true, s),
                         None => (false, *synonym),
                     };
-                    Synonym { field: *field, exact_only, tokens: text.split(' ').collect() }
+                    let tokens = text.split(' ').filter(|t| !is_filler(t)).collect();
+                    Synonym { field: *field, exact_only, tokens }
                 })
             })
             .collect()
@@ -783,8 +825,8 @@ fn synonyms() -> &'static [Synonym] {
 /// The synonym covering most words of the label; ties go to the one ending
 /// last, since the head noun comes last in English (`item description`).
 fn best_synonym(label: &str) -> Option<Field> {
-    let tokens: Vec<&str> = label.split(' ').collect();
-    if tokens.len() > 12 {
+    let tokens: Vec<&str> = label.split(' ').filter(|t| !is_filler(t)).collect();
+    if tokens.is_empty() || tokens.len() > 12 {
         return None;
     }
     let mut best: Option<(usize, usize, Field)> = None;
@@ -884,6 +926,43 @@ mod tests {
         for (label, field) in cases {
             assert_eq!(field_for_label(label), Some(field), "{label}");
         }
+    }
+
+    /// The column headers the demo's customers send, and labels of the
+    /// same kinds: mixed-case abbreviations, `P/N`, articles between words.
+    #[test]
+    fn labels_with_case_changes_slashes_and_articles() {
+        let cases = [
+            ("UoM", Field::Uom),
+            ("U/M", Field::Uom),
+            ("Unit of Measure", Field::Uom),
+            ("Cascade P/N", Field::Sku),
+            ("Item Cascade P/N", Field::Sku),
+            ("Customer P/N", Field::CustomerPart),
+            ("Mfr P/N", Field::VendorPart),
+            ("Required", Field::RequestedDate),
+            ("N° de commande", Field::PoNumber),
+            ("Numéro de la commande", Field::PoNumber),
+            ("Date de commande", Field::OrderDate),
+            ("Adresse de livraison", Field::ShipToAddress),
+            ("Date de livraison souhaitée", Field::RequestedDate),
+            ("Unité de mesure", Field::Uom),
+            ("Número de pedido", Field::PoNumber),
+            ("Numero ordine di acquisto", Field::PoNumber),
+            ("Bestellnummer", Field::PoNumber),
+            ("Einheit", Field::Uom),
+            ("Customer PO", Field::PoNumber),
+            ("Item #", Field::Sku),
+            ("Ordered Qty", Field::Qty),
+            ("po_number", Field::PoNumber),
+            ("customer_item", Field::CustomerPart),
+            ("delivery_date", Field::RequestedDate),
+            ("unitPrice", Field::UnitPrice),
+        ];
+        for (label, field) in cases {
+            assert_eq!(field_for_label(label), Some(field), "{label}");
+        }
+        assert_eq!(field_for_label("De"), None, "a filler word alone names nothing");
     }
 
     #[test]

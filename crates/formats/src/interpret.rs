@@ -390,7 +390,42 @@ impl<'a> RowReader<'a> {
                 self.table.position(row, self.layout.column_of(Field::Qty)),
             )),
         }
+        self.settle_price_from_total(row, &mut line);
         vec![line]
+    }
+
+    /// A line total beside the quantity states the unit price too: without a
+    /// price, or with a "price" equal to the total on a line of several
+    /// units (the price column holds line totals), the unit price is the
+    /// total over the quantity.
+    fn settle_price_from_total(&mut self, row: usize, line: &mut ParsedLine) {
+        let Some(qty) = line.qty.filter(|q| *q > Decimal::ZERO) else { return };
+        let Some((col, cell)) = self.cell(row, Field::Amount) else { return };
+        let Some(total) = self.amount(cell) else { return };
+        let per_unit = match total.checked_div(qty) {
+            Some(p) => p.round_dp(4).normalize(),
+            None => return,
+        };
+        match line.unit_price {
+            None => line.unit_price = Some(per_unit),
+            Some(price) if qty != Decimal::ONE && (price - total).abs() < Decimal::new(5, 3) => {
+                self.diagnostics.push(Diagnostic::warning(
+                    "price_is_line_total",
+                    format!("the price {price} equals the line total for {qty} units; read {per_unit} per unit"),
+                    self.table.position(row, Some(col)),
+                ));
+                line.unit_price = Some(per_unit);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// A line total cell as a number; not a price, so it sets no currency.
+    fn amount(&self, cell: &Cell) -> Option<Decimal> {
+        match cell {
+            Cell::Number(n) => Some(*n),
+            other => parse_number_text(&other.display()?, self.style).map(|p| p.value),
+        }
     }
 
     /// What every line of a row shares: line number, unit, price, date, position.

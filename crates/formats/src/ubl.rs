@@ -217,7 +217,7 @@ fn read_order(root: &Element) -> (ParsedOrder, Vec<Diagnostic>) {
             order.parties.push(party);
         }
     }
-    order.parties.extend(root.children("Delivery").find_map(ship_to));
+    order.parties.extend(ship_to(root));
     order.charges = root.children("AllowanceCharge").map(read_charge).collect();
     for order_line in root.children("OrderLine") {
         let Some(item) = order_line.child("LineItem") else { continue };
@@ -234,10 +234,12 @@ fn read_order(root: &Element) -> (ParsedOrder, Vec<Diagnostic>) {
     (order, diagnostics)
 }
 
-/// RequestedDeliveryPeriod StartDate, else its EndDate.
+/// RequestedDeliveryPeriod StartDate, else its EndDate, else the
+/// LatestDeliveryDate (a deadline is what the buyer asks for).
 fn delivery_date(delivery: &Element, diagnostics: &mut Vec<Diagnostic>) -> Option<NaiveDate> {
     date_at(delivery, &["RequestedDeliveryPeriod", "StartDate"], diagnostics)
         .or_else(|| date_at(delivery, &["RequestedDeliveryPeriod", "EndDate"], diagnostics))
+        .or_else(|| date_at(delivery, &["LatestDeliveryDate"], diagnostics))
 }
 
 fn date_at(element: &Element, path: &[&str], diagnostics: &mut Vec<Diagnostic>) -> Option<NaiveDate> {
@@ -292,29 +294,55 @@ fn fill_address(party: &mut Party, address: &Element) {
     party.country = address.text_at(&["Country", "IdentificationCode"]);
 }
 
-/// Delivery/DeliveryLocation (with its ID and address), else DeliveryParty.
-fn ship_to(delivery: &Element) -> Option<Party> {
+/// The ship-to of the order's Delivery blocks: a DeliveryLocation (with its
+/// ID and address) wherever one is stated, else a DeliveryAddress, else the
+/// DeliveryParty. The DeliveryParty is often the carrier, so it neither wins
+/// over a location nor lends it its name.
+fn ship_to(order: &Element) -> Option<Party> {
+    let deliveries = || order.children("Delivery");
+    deliveries()
+        .find_map(|d| d.child("DeliveryLocation").and_then(delivery_location))
+        .or_else(|| deliveries().find_map(|d| d.child("DeliveryAddress").and_then(delivery_address)))
+        .or_else(|| deliveries().find_map(|d| d.child("DeliveryParty").map(delivery_party)))
+}
+
+fn delivery_location(location: &Element) -> Option<Party> {
     let mut party = Party::new("ST");
-    if let Some(location) = delivery.child("DeliveryLocation") {
-        let id = location.child("ID").or_else(|| location.at(&["Address", "ID"]));
-        party.id = id.and_then(|id| {
-            id.value().map(|value| PartyId { qualifier: id.attribute("schemeID").map(str::to_string), value })
-        });
-        party.name = location.text_at(&["Name"]).or_else(|| delivery.text_at(&["DeliveryParty", "PartyName", "Name"]));
-        if let Some(address) = location.child("Address") {
-            fill_address(&mut party, address);
-        }
-        return Some(party);
+    let id = location.child("ID").or_else(|| location.at(&["Address", "ID"]));
+    party.id = id.and_then(party_id);
+    party.name = location.text_at(&["Name"]).or_else(|| location.text_at(&["Description"]));
+    if let Some(address) = location.child("Address") {
+        fill_address(&mut party, address);
     }
-    if let Some(delivery_party) = delivery.child("DeliveryParty") {
-        let mut party = read_party(delivery_party, "ST");
-        party.role = prodline_core::PartyRole::ShipTo;
-        return Some(party);
-    }
-    let address = delivery.child("DeliveryAddress")?;
-    party.id = address.child("ID").and_then(|id| id.value().map(|value| PartyId { qualifier: None, value }));
+    stated(party)
+}
+
+fn delivery_address(address: &Element) -> Option<Party> {
+    let mut party = Party::new("ST");
+    party.id = address.child("ID").and_then(party_id);
     fill_address(&mut party, address);
-    Some(party)
+    stated(party)
+}
+
+fn delivery_party(delivery_party: &Element) -> Party {
+    let mut party = read_party(delivery_party, "ST");
+    party.role = prodline_core::PartyRole::ShipTo;
+    party
+}
+
+fn party_id(id: &Element) -> Option<PartyId> {
+    id.value().map(|value| PartyId { qualifier: id.attribute("schemeID").map(str::to_string), value })
+}
+
+/// A party only when the document says something about it: an empty
+/// `<DeliveryLocation/>` leaves the ship-to to the next source.
+fn stated(party: Party) -> Option<Party> {
+    let empty = party.id.is_none()
+        && party.name.is_none()
+        && party.address.is_empty()
+        && party.city.is_none()
+        && party.postal_code.is_none();
+    (!empty).then_some(party)
 }
 
 fn read_charge(charge: &Element) -> Charge {

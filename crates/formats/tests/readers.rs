@@ -279,6 +279,157 @@ fn malformed_ubl_is_an_error_with_its_byte_offset() {
     assert!(doc.orders.is_empty());
 }
 
+/// A French export with a BOM: `N° de commande` is the PO number, the
+/// ship-to address and the wished delivery date are read.
+#[test]
+fn french_csv_headers_with_articles_between_words() {
+    let doc = csv("french_headers_with_bom.csv");
+    let [order] = doc.orders.as_slice() else { panic!("{doc:?}") };
+    assert_eq!(order.po_number.as_deref(), Some("CF-2026-118"));
+    assert_eq!((order.order_date, order.requested_date), (date(2026, 1, 7), date(2026, 1, 25)));
+    let ship_to = order.party(PartyRole::ShipTo).map(|p| p.address.clone());
+    assert_eq!(ship_to, Some(vec!["12 rue des Forges, 69007 Lyon".to_string()]));
+    let lines: Vec<_> =
+        order.lines.iter().map(|l| (l.id(ItemIdKind::Sku), l.qty, l.uom.as_deref(), l.unit_price)).collect();
+    assert_eq!(
+        lines,
+        [
+            (Some("FS-M8-080-SS"), Some(dec("3")), Some("BX"), Some(dec("42.42"))),
+            (Some("GV-038-SS"), Some(dec("12")), Some("PCE"), Some(dec("24.14"))),
+        ]
+    );
+    assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+}
+
+/// A line total column settles the unit price: missing, or a "price" that
+/// is the line total of several units.
+#[test]
+fn line_totals_beside_prices_give_the_unit_price() {
+    let doc = csv("line_totals_beside_prices.csv");
+    let prices: Vec<_> =
+        doc.orders.iter().flat_map(|o| &o.lines).map(|l| (l.id(ItemIdKind::Sku), l.unit_price)).collect();
+    assert_eq!(
+        prices,
+        [
+            (Some("A-100"), Some(dec("5"))),
+            (Some("B-200"), Some(dec("10.5"))),
+            (Some("C-300"), Some(dec("7.25"))),
+            (Some("D-400"), Some(dec("9.99"))),
+        ]
+    );
+    let warning = find(&doc, "price_is_line_total").map(|d| (d.severity, d.position.line, d.position.column));
+    assert_eq!(warning, Some((Severity::Warning, Some(2), Some(5))));
+}
+
+/// The order sheet of a buyer's workbook: `label | value` pairs above a
+/// two-row merged header whose groups (`Item`, `Quantity`) sit over their
+/// columns (`<buyer> P/N` and `UPC`, `Qty` and `UoM`); quantities stored as
+/// text, dates as M/D/Y text.
+fn buyer_layout_workbook(required: Option<&str>) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let build = |workbook: &mut Workbook| -> Result<(), rust_xlsxwriter::XlsxError> {
+        let cover = workbook.add_worksheet().set_name("Cover")?;
+        cover.write_string(0, 0, "Cascade Machine Works - Purchase Order")?;
+        cover.write_string(4, 0, "Buyer: Holly Brandt")?;
+        let sheet = workbook.add_worksheet().set_name("PO")?;
+        let merged = CellFormat::new().set_align(FormatAlign::Center);
+        sheet.merge_range(0, 0, 0, 6, "PURCHASE ORDER", &merged)?;
+        let preamble = [("PO No.", Some("CMW-26-00261")), ("Order Date", Some("01/04/2026")), ("Required", required)];
+        for (row, (label, value)) in (1u32..).zip(preamble) {
+            sheet.write_string(row, 0, label)?;
+            if let Some(value) = value {
+                sheet.write_string(row, 1, value)?;
+            }
+        }
+        sheet.write_string(4, 0, "Ship To")?;
+        sheet.write_string(4, 1, "3400 NW Yeon Ave, Portland OR 97210")?;
+        sheet.merge_range(6, 0, 7, 0, "Line", &merged)?;
+        sheet.merge_range(6, 1, 6, 2, "Item", &merged)?;
+        sheet.merge_range(6, 3, 7, 3, "Description", &merged)?;
+        sheet.merge_range(6, 4, 6, 5, "Quantity", &merged)?;
+        sheet.merge_range(6, 6, 7, 6, "Unit Price", &merged)?;
+        for (col, label) in [(1, "Cascade P/N"), (2, "UPC"), (4, "Qty"), (5, "UoM")] {
+            sheet.write_string(7, col, label)?;
+        }
+        let rows = [
+            ("CMW-077590", 41952336298.0, "1in brass coupling", "1", "BX", 156.0),
+            ("CMW-261817", 860013331184.0, "", "20", "EA", 12.04),
+        ];
+        for (i, (part, upc, description, qty, uom, price)) in rows.into_iter().enumerate() {
+            let row = 8 + i as u32;
+            sheet.write_number(row, 0, i as f64 + 1.0)?;
+            sheet.write_string(row, 1, part)?;
+            sheet.write_number(row, 2, upc)?;
+            if !description.is_empty() {
+                sheet.write_string(row, 3, description)?;
+            }
+            sheet.write_string(row, 4, qty)?;
+            sheet.write_string(row, 5, uom)?;
+            sheet.write_number(row, 6, price)?;
+        }
+        Ok(())
+    };
+    build(&mut workbook).unwrap_or_else(|e| panic!("building the workbook: {e}"));
+    workbook.save_to_buffer().unwrap_or_else(|e| panic!("saving the workbook: {e}"))
+}
+
+#[test]
+fn xlsx_grouped_header_reads_unit_upc_and_the_required_date() {
+    let doc = prodline_formats::xlsx::parse(&buyer_layout_workbook(Some("01/25/2026")));
+    let [order] = doc.orders.as_slice() else { panic!("{doc:?}") };
+    assert_eq!(order.po_number.as_deref(), Some("CMW-26-00261"));
+    assert_eq!(order.order_date, date(2026, 1, 4), "month first: the required date settles it");
+    assert_eq!(order.requested_date, date(2026, 1, 25), "`Required` above the table");
+    let lines: Vec<_> = order
+        .lines
+        .iter()
+        .map(|l| (l.id(ItemIdKind::Sku), l.id(ItemIdKind::Gtin), l.qty, l.uom.as_deref(), l.unit_price))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (Some("CMW-077590"), Some("41952336298"), Some(dec("1")), Some("BX"), Some(dec("156"))),
+            (Some("CMW-261817"), Some("860013331184"), Some(dec("20")), Some("EA"), Some(dec("12.04"))),
+        ]
+    );
+    assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+}
+
+#[test]
+fn xlsx_required_label_without_a_value_leaves_the_date_unset() {
+    let doc = prodline_formats::xlsx::parse(&buyer_layout_workbook(None));
+    let [order] = doc.orders.as_slice() else { panic!("{doc:?}") };
+    assert_eq!(order.requested_date, None);
+    assert_eq!(order.lines.first().and_then(|l| l.uom.as_deref()), Some("BX"));
+}
+
+/// DeliveryParty is the carrier here; the ship-to is the DeliveryLocation.
+#[test]
+fn ubl_ship_to_is_the_delivery_location_not_the_carrier() {
+    let doc = prodline_formats::ubl::parse(&fixture("ubl/carrier_delivery_party_and_location.xml"));
+    let [order] = doc.orders.as_slice() else { panic!("{doc:?}") };
+    let ship_to = order.party(PartyRole::ShipTo).unwrap_or_else(|| panic!("{:?}", order.parties));
+    assert_eq!(
+        ship_to.id.as_ref().map(|i| (i.qualifier.as_deref(), i.value.as_str())),
+        Some((Some("0088"), "7300005001500"))
+    );
+    assert_eq!(ship_to.name, None, "the carrier's name is not the ship-to's");
+    assert_eq!(ship_to.address, ["Havnegata 14"]);
+    assert_eq!((ship_to.city.as_deref(), ship_to.postal_code.as_deref()), (Some("Stavanger"), Some("4006")));
+    assert_eq!(order.requested_date, date(2026, 2, 20), "LatestDeliveryDate without a requested period");
+}
+
+#[test]
+fn ubl_empty_delivery_location_falls_back_to_the_delivery_party() {
+    let xml = br#"<Order><ID>P-1</ID>
+        <Delivery><DeliveryLocation/><DeliveryParty><PartyName><Name>Plant 2</Name></PartyName></DeliveryParty></Delivery>
+        <OrderLine><LineItem><ID>1</ID><Quantity unitCode="EA">2</Quantity><Item><Name>x</Name></Item></LineItem></OrderLine>
+        </Order>"#;
+    let doc = prodline_formats::ubl::parse(xml);
+    let ship_to = doc.orders.first().and_then(|o| o.party(PartyRole::ShipTo)).and_then(|p| p.name.as_deref());
+    assert_eq!(ship_to, Some("Plant 2"));
+}
+
 /// A random order table: header row, rows of code/qty/price, any delimiter.
 fn random_table() -> impl Strategy<Value = (u8, Vec<(String, u32, u32)>)> {
     let delimiter = prop::sample::select(vec![b',', b';', b'\t', b'|']);
