@@ -1,1 +1,196 @@
-pub fn placeholder() {}
+//! The durable store of prodline: raw documents (content-addressed), the
+//! document state machine, the append-only audit trail, work claiming for
+//! several workers, and the outbox table. One [`Store`] trait, two back ends:
+//! [`SqliteStore`] (one file, the default) and [`PostgresStore`] (several
+//! workers on several machines).
+//!
+//! Every write that changes a document appends its audit event in the same
+//! transaction, and every call returns only after the commit.
+
+mod any;
+mod decode;
+mod error;
+mod migrations;
+mod model;
+mod postgres;
+mod sqlite;
+
+use std::future::Future;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+
+use crate::decode::Cell;
+
+pub use any::AnyStore;
+pub use error::StoreError;
+pub use model::{
+    Claimed, Delivery, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event, EventId,
+    EventKind, Receipt, Received, Sha256, to_micros_precision,
+};
+pub use postgres::{PgConfig, PostgresStore, redact_url};
+pub use sqlite::SqliteStore;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The storage contract both back ends meet; `tests/story.rs` runs the same story against each.
+pub trait Store: Send + Sync {
+    /// The highest applied migration version.
+    fn schema_version(&self) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Stores `bytes` under their SHA-256 (idempotent) and returns the hash.
+    fn put_blob(&self, bytes: &[u8]) -> impl Future<Output = StoreResult<Sha256>> + Send;
+
+    fn blob(&self, sha256: &Sha256) -> impl Future<Output = StoreResult<Option<Vec<u8>>>> + Send;
+
+    /// Stores the bytes and the document row (state `received`) and its
+    /// `DocumentReceived` event in one transaction; returns after the commit.
+    /// Idempotent on (source, sha256): a repeat returns the existing document
+    /// with `duplicate: true` and logs `DuplicateReceived`.
+    fn receive(&self, received: Received) -> impl Future<Output = StoreResult<Receipt>> + Send;
+
+    fn document(&self, id: DocumentId) -> impl Future<Output = StoreResult<Option<DocumentRecord>>> + Send;
+
+    /// Documents in `state`, oldest first.
+    fn list(&self, state: DocumentState, limit: u32) -> impl Future<Output = StoreResult<Vec<DocumentRecord>>> + Send;
+
+    /// Moves the document from `from` to `to` if it is still in `from`
+    /// (compare-and-set), clears its claim, and appends `DocumentStateChanged`
+    /// with `{"from", "to", "details"}`. Fails with `Conflict` on a stale
+    /// `from` and `Terminal` when `from` is terminal.
+    fn transition(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        to: DocumentState,
+        actor: &str,
+        details: Value,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Appends an event that is not a state change, e.g. a reviewer's edit.
+    fn record_event(
+        &self,
+        document_id: Option<DocumentId>,
+        kind: EventKind,
+        actor: &str,
+        details: Value,
+    ) -> impl Future<Output = StoreResult<EventId>> + Send;
+
+    /// The audit trail of one document, in order.
+    fn events(&self, document_id: DocumentId) -> impl Future<Output = StoreResult<Vec<Event>>> + Send;
+
+    /// Events with an id greater than `after`, in order (a tail of the log).
+    fn events_since(&self, after: EventId, limit: u32) -> impl Future<Output = StoreResult<Vec<Event>>> + Send;
+
+    /// Takes the oldest document in `state` whose lease is free or expired at
+    /// `now`, and leases it to `worker` until `now + lease`.
+    fn claim(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> impl Future<Output = StoreResult<Option<Claimed>>> + Send;
+
+    /// Gives the lease back; false when `worker` did not hold it.
+    fn release(&self, id: DocumentId, worker: &str) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Stores the decision json and logs `DecisionRecorded` with it.
+    fn set_decision(
+        &self,
+        id: DocumentId,
+        actor: &str,
+        decision: Value,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Stores the outcome json (e.g. the ERP's answer) and logs `OutcomeRecorded` with it.
+    fn set_outcome(&self, id: DocumentId, actor: &str, outcome: Value) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Adds a pending write to the outbox; false (and nothing stored) when
+    /// `target` already has `idempotency_key`.
+    fn enqueue_delivery(
+        &self,
+        document_id: DocumentId,
+        target: &str,
+        idempotency_key: &str,
+        payload: Value,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Pending deliveries to `target` due at `now`, earliest first.
+    fn due_deliveries(
+        &self,
+        target: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Delivery>>> + Send;
+
+    /// Counts an attempt: `Ok` marks the delivery delivered; `Err` keeps it
+    /// pending with the error until `next_attempt_at`.
+    fn record_attempt(
+        &self,
+        id: DeliveryId,
+        result: Result<(), String>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Gives up on a delivery and logs `DeliveryDeadLettered`.
+    fn dead_letter(&self, id: DeliveryId, error: &str) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The details of a `DocumentStateChanged` event.
+fn state_change_details(from: DocumentState, to: DocumentState, details: Value) -> Value {
+    json!({ "from": from.as_str(), "to": to.as_str(), "details": details })
+}
+
+/// Refuses transitions the state machine never allows, before touching the database.
+fn check_transition(id: DocumentId, from: DocumentState, to: DocumentState) -> StoreResult<()> {
+    if from.is_terminal() {
+        return Err(StoreError::Terminal { document_id: id, state: from, to });
+    }
+    if from == to {
+        return Err(StoreError::SameState { document_id: id, state: from });
+    }
+    Ok(())
+}
+
+/// The store's own clock for row times (received times come from intake).
+fn now() -> DateTime<Utc> {
+    to_micros_precision(Utc::now())
+}
+
+/// The event `receive` logs: a new document or a repeat of one.
+fn receipt_event(received: &Received, sha: &Sha256, duplicate: bool) -> (EventKind, Value) {
+    let kind = if duplicate { EventKind::DuplicateReceived } else { EventKind::DocumentReceived };
+    let details = json!({
+        "source": received.source,
+        "file_name": received.file_name,
+        "from": received.from,
+        "sha256": sha.as_str(),
+        "size": received.bytes.len(),
+        "received_at": received.received_at,
+    });
+    (kind, details)
+}
+
+/// Why an UPDATE guarded by `state = from` changed nothing.
+fn lost_transition(id: DocumentId, expected: DocumentState, actual: Option<&str>) -> StoreResult<StoreError> {
+    let Some(actual) = actual else { return Ok(StoreError::DocumentNotFound(id)) };
+    let actual = Cell::new("documents", id.0, "state").state(actual)?;
+    Ok(StoreError::Conflict { document_id: id, expected, actual })
+}
+
+fn lease_end(now: DateTime<Utc>, lease: TimeDelta) -> StoreResult<DateTime<Utc>> {
+    let positive = lease > TimeDelta::zero();
+    positive
+        .then(|| now.checked_add_signed(lease))
+        .flatten()
+        .ok_or_else(|| StoreError::Config { setting: "lease", problem: format!("{lease} is not a usable lease") })
+}
+
+fn closed_delivery(id: DeliveryId, status: Result<Option<String>, sqlx::Error>) -> StoreError {
+    match status {
+        Err(error) => StoreError::Database(error),
+        Ok(None) => StoreError::DeliveryNotFound(id),
+        Ok(Some(status)) => StoreError::DeliveryClosed { delivery_id: id, status },
+    }
+}

@@ -1,0 +1,152 @@
+//! One type for "whichever back end the configuration chose": the `Store`
+//! trait returns `impl Future`, so it cannot be a `dyn` object.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::Value;
+
+use crate::model::{
+    Claimed, Delivery, DeliveryId, DocumentId, DocumentRecord, DocumentState, Event, EventId, EventKind, Receipt,
+    Received, Sha256,
+};
+use crate::{PostgresStore, SqliteStore, Store, StoreResult};
+
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+impl From<SqliteStore> for AnyStore {
+    fn from(store: SqliteStore) -> Self {
+        Self::Sqlite(store)
+    }
+}
+
+impl From<PostgresStore> for AnyStore {
+    fn from(store: PostgresStore) -> Self {
+        Self::Postgres(store)
+    }
+}
+
+impl AnyStore {
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(store) => store.close().await,
+            Self::Postgres(store) => store.close().await,
+        }
+    }
+}
+
+/// Forwards one `Store` method to the back end in use.
+macro_rules! forward {
+    ($self:ident.$method:ident($($arg:expr),*)) => {
+        match $self {
+            AnyStore::Sqlite(store) => store.$method($($arg),*).await,
+            AnyStore::Postgres(store) => store.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn schema_version(&self) -> StoreResult<i64> {
+        forward!(self.schema_version())
+    }
+
+    async fn put_blob(&self, bytes: &[u8]) -> StoreResult<Sha256> {
+        forward!(self.put_blob(bytes))
+    }
+
+    async fn blob(&self, sha256: &Sha256) -> StoreResult<Option<Vec<u8>>> {
+        forward!(self.blob(sha256))
+    }
+
+    async fn receive(&self, received: Received) -> StoreResult<Receipt> {
+        forward!(self.receive(received))
+    }
+
+    async fn document(&self, id: DocumentId) -> StoreResult<Option<DocumentRecord>> {
+        forward!(self.document(id))
+    }
+
+    async fn list(&self, state: DocumentState, limit: u32) -> StoreResult<Vec<DocumentRecord>> {
+        forward!(self.list(state, limit))
+    }
+
+    async fn transition(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        to: DocumentState,
+        actor: &str,
+        details: Value,
+    ) -> StoreResult<()> {
+        forward!(self.transition(id, from, to, actor, details))
+    }
+
+    async fn record_event(
+        &self,
+        document_id: Option<DocumentId>,
+        kind: EventKind,
+        actor: &str,
+        details: Value,
+    ) -> StoreResult<EventId> {
+        forward!(self.record_event(document_id, kind, actor, details))
+    }
+
+    async fn events(&self, document_id: DocumentId) -> StoreResult<Vec<Event>> {
+        forward!(self.events(document_id))
+    }
+
+    async fn events_since(&self, after: EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        forward!(self.events_since(after, limit))
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> StoreResult<Option<Claimed>> {
+        forward!(self.claim(worker, state, now, lease))
+    }
+
+    async fn release(&self, id: DocumentId, worker: &str) -> StoreResult<bool> {
+        forward!(self.release(id, worker))
+    }
+
+    async fn set_decision(&self, id: DocumentId, actor: &str, decision: Value) -> StoreResult<()> {
+        forward!(self.set_decision(id, actor, decision))
+    }
+
+    async fn set_outcome(&self, id: DocumentId, actor: &str, outcome: Value) -> StoreResult<()> {
+        forward!(self.set_outcome(id, actor, outcome))
+    }
+
+    async fn enqueue_delivery(
+        &self,
+        document_id: DocumentId,
+        target: &str,
+        idempotency_key: &str,
+        payload: Value,
+    ) -> StoreResult<bool> {
+        forward!(self.enqueue_delivery(document_id, target, idempotency_key, payload))
+    }
+
+    async fn due_deliveries(&self, target: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Delivery>> {
+        forward!(self.due_deliveries(target, now, limit))
+    }
+
+    async fn record_attempt(
+        &self,
+        id: DeliveryId,
+        result: Result<(), String>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        forward!(self.record_attempt(id, result, next_attempt_at))
+    }
+
+    async fn dead_letter(&self, id: DeliveryId, error: &str) -> StoreResult<()> {
+        forward!(self.dead_letter(id, error))
+    }
+}

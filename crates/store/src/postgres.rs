@@ -1,0 +1,611 @@
+//! PostgreSQL back end: several workers on several machines share one database.
+//!
+//! Claiming uses `SELECT ... FOR UPDATE SKIP LOCKED`, so concurrent workers
+//! pass over each other's rows instead of queueing on them. An optional
+//! schema (created if missing and put first on every connection's
+//! `search_path`) keeps deployments, or parallel test runs, apart.
+
+use std::fmt;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{AssertSqlSafe, Connection, Row};
+
+use crate::decode::Cell;
+use crate::model::{
+    Claimed, Delivery, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event, EventId,
+    EventKind, Receipt, Received, Sha256,
+};
+use crate::{
+    Store, StoreError, StoreResult, check_transition, closed_delivery, lease_end, lost_transition, migrations, now,
+    receipt_event, state_change_details,
+};
+
+const DEFAULT_MAX_CONNECTIONS: u32 = 5;
+
+macro_rules! document_columns {
+    () => {
+        "id, source, file_name, sender, sha256, received_at, meta, state, claimed_by, lease_until, decision, \
+         outcome, updated_at"
+    };
+}
+
+macro_rules! delivery_columns {
+    () => {
+        "id, document_id, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error"
+    };
+}
+
+/// Where the PostgreSQL store lives. `Debug` never shows the password.
+#[derive(Clone)]
+pub struct PgConfig {
+    /// `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// A schema of its own (created if missing); `None` uses the server's default `search_path`.
+    pub schema: Option<String>,
+    pub max_connections: u32,
+}
+
+impl PgConfig {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), schema: None, max_connections: DEFAULT_MAX_CONNECTIONS }
+    }
+
+    pub fn with_schema(mut self, schema: impl Into<String>) -> Self {
+        self.schema = Some(schema.into());
+        self
+    }
+}
+
+impl fmt::Debug for PgConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgConfig")
+            .field("url", &redact_url(&self.url))
+            .field("schema", &self.schema)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// The URL with the password (in the user part or a `password=` parameter) replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let mut redacted = url.to_owned();
+    let authority_start = url.find("://").map_or(0, |at| at + 3);
+    // Up to the query, not the first '/': an unescaped '/' in a password must not hide it.
+    let authority_end = url[authority_start..].find('?').map_or(url.len(), |at| authority_start + at);
+    if let Some(at) = url[authority_start..authority_end].rfind('@') {
+        let user_info = &url[authority_start..authority_start + at];
+        if let Some(colon) = user_info.find(':') {
+            redacted.replace_range(authority_start + colon + 1..authority_start + at, "***");
+        }
+    }
+    redact_password_parameter(&redacted)
+}
+
+fn redact_password_parameter(url: &str) -> String {
+    let Some(query_start) = url.find('?') else { return url.to_owned() };
+    let (head, query) = url.split_at(query_start + 1);
+    let parameters: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{head}{}", parameters.join("&"))
+}
+
+/// The store in a PostgreSQL database.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    config: PgConfig,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects with the server's default schema and applies pending migrations.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with(PgConfig::new(url)).await
+    }
+
+    /// Connects (creating the configured schema if missing) and applies pending migrations.
+    pub async fn connect_with(config: PgConfig) -> StoreResult<Self> {
+        let mut options: PgConnectOptions =
+            config.url.parse().map_err(|error| StoreError::Config { setting: "url", problem: format!("{error}") })?;
+        if let Some(schema) = &config.schema {
+            check_schema_name(schema)?;
+            create_schema(&options, schema).await?;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new().max_connections(config.max_connections).connect_with(options).await?;
+        migrations::postgres().run(&pool).await?;
+        Ok(Self { pool, config })
+    }
+
+    pub fn config(&self) -> &PgConfig {
+        &self.config
+    }
+
+    /// Drops the configured schema with everything in it: for tests and throwaway setups.
+    /// Does nothing without a configured schema, so it never touches shared tables.
+    pub async fn drop_own_schema(&self) -> StoreResult<()> {
+        let Some(schema) = &self.config.schema else { return Ok(()) };
+        check_schema_name(schema)?;
+        sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn set_json(&self, id: DocumentId, actor: &str, kind: EventKind, value: Value) -> StoreResult<()> {
+        let sql = match kind {
+            EventKind::DecisionRecorded => "UPDATE documents SET decision = $1, updated_at = $2 WHERE id = $3",
+            _ => "UPDATE documents SET outcome = $1, updated_at = $2 WHERE id = $3",
+        };
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(sql).bind(Json(&value)).bind(at).bind(id.0).execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            return Err(StoreError::DocumentNotFound(id));
+        }
+        insert_event(&mut tx, at, Some(id), kind, actor, value).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Schema names go into SQL text (DDL takes no parameters), so only plain identifiers pass.
+fn check_schema_name(schema: &str) -> StoreResult<()> {
+    let mut chars = schema.chars();
+    let starts_well = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let plain = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if starts_well && plain && schema.len() <= 63 {
+        return Ok(());
+    }
+    Err(StoreError::Config {
+        setting: "schema",
+        problem: format!("{schema:?} is not a lowercase identifier of at most 63 characters"),
+    })
+}
+
+async fn create_schema(options: &PgConnectOptions, schema: &str) -> StoreResult<()> {
+    let mut conn = PgConnection::connect_with(options).await?;
+    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
+}
+
+impl Store for PostgresStore {
+    async fn schema_version(&self) -> StoreResult<i64> {
+        let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version)
+    }
+
+    async fn put_blob(&self, bytes: &[u8]) -> StoreResult<Sha256> {
+        let sha = Sha256::of(bytes);
+        let mut conn = self.pool.acquire().await?;
+        insert_blob(&mut conn, &sha, bytes).await?;
+        Ok(sha)
+    }
+
+    async fn blob(&self, sha256: &Sha256) -> StoreResult<Option<Vec<u8>>> {
+        let bytes = sqlx::query_scalar("SELECT bytes FROM blobs WHERE sha256 = $1")
+            .bind(sha256.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(bytes)
+    }
+
+    async fn receive(&self, received: Received) -> StoreResult<Receipt> {
+        let sha = Sha256::of(&received.bytes);
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        insert_blob(&mut tx, &sha, &received.bytes).await?;
+        // ON CONFLICT waits for a concurrent insert of the same (source, sha256)
+        // to commit, after which the SELECT below sees its row.
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO documents (source, file_name, sender, sha256, received_at, meta, state, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source, sha256) DO NOTHING RETURNING id",
+        )
+        .bind(&received.source)
+        .bind(&received.file_name)
+        .bind(&received.from)
+        .bind(sha.as_str())
+        .bind(received.received_at)
+        .bind(Json(&received.meta))
+        .bind(DocumentState::Received.as_str())
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id, duplicate) = match inserted {
+            Some(id) => (id, false),
+            None => {
+                let existing = sqlx::query_scalar("SELECT id FROM documents WHERE source = $1 AND sha256 = $2")
+                    .bind(&received.source)
+                    .bind(sha.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (existing, true)
+            }
+        };
+        let document_id = DocumentId(id);
+        let (kind, details) = receipt_event(&received, &sha, duplicate);
+        insert_event(&mut tx, at, Some(document_id), kind, &received.source, details).await?;
+        tx.commit().await?;
+        Ok(Receipt { document_id, sha256: sha, duplicate })
+    }
+
+    async fn document(&self, id: DocumentId) -> StoreResult<Option<DocumentRecord>> {
+        let row = sqlx::query(concat!("SELECT ", document_columns!(), " FROM documents WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    async fn list(&self, state: DocumentState, limit: u32) -> StoreResult<Vec<DocumentRecord>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            document_columns!(),
+            " FROM documents WHERE state = $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(state.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn transition(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        to: DocumentState,
+        actor: &str,
+        details: Value,
+    ) -> StoreResult<()> {
+        check_transition(id, from, to)?;
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE documents SET state = $1, claimed_by = NULL, lease_until = NULL, updated_at = $2 \
+             WHERE id = $3 AND state = $4",
+        )
+        .bind(to.as_str())
+        .bind(at)
+        .bind(id.0)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(lost_transition(id, from, actual.as_deref())?);
+        }
+        let details = state_change_details(from, to, details);
+        insert_event(&mut tx, at, Some(id), EventKind::DocumentStateChanged, actor, details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_event(
+        &self,
+        document_id: Option<DocumentId>,
+        kind: EventKind,
+        actor: &str,
+        details: Value,
+    ) -> StoreResult<EventId> {
+        let mut conn = self.pool.acquire().await?;
+        insert_event(&mut conn, now(), document_id, kind, actor, details).await
+    }
+
+    async fn events(&self, document_id: DocumentId) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT id, at, document_id, kind, actor, details FROM events WHERE document_id = $1 ORDER BY id",
+        )
+        .bind(document_id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn events_since(&self, after: EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT id, at, document_id, kind, actor, details FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> StoreResult<Option<Claimed>> {
+        let until = lease_end(now, lease)?;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE documents SET claimed_by = $1, lease_until = $2 WHERE id = (SELECT id FROM documents \
+             WHERE state = $3 AND (lease_until IS NULL OR lease_until <= $4) ORDER BY id LIMIT 1 \
+             FOR UPDATE SKIP LOCKED) RETURNING ",
+            document_columns!()
+        ))
+        .bind(worker)
+        .bind(until)
+        .bind(state.as_str())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        let document = document_from_row(&row)?;
+        Ok(Some(Claimed { document, worker: worker.to_owned(), lease_until: until }))
+    }
+
+    async fn release(&self, id: DocumentId, worker: &str) -> StoreResult<bool> {
+        let changed =
+            sqlx::query("UPDATE documents SET claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2")
+                .bind(id.0)
+                .bind(worker)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        Ok(changed == 1)
+    }
+
+    async fn set_decision(&self, id: DocumentId, actor: &str, decision: Value) -> StoreResult<()> {
+        self.set_json(id, actor, EventKind::DecisionRecorded, decision).await
+    }
+
+    async fn set_outcome(&self, id: DocumentId, actor: &str, outcome: Value) -> StoreResult<()> {
+        self.set_json(id, actor, EventKind::OutcomeRecorded, outcome).await
+    }
+
+    async fn enqueue_delivery(
+        &self,
+        document_id: DocumentId,
+        target: &str,
+        idempotency_key: &str,
+        payload: Value,
+    ) -> StoreResult<bool> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM documents WHERE id = $1")
+            .bind(document_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::DocumentNotFound(document_id));
+        }
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO deliveries (document_id, target, idempotency_key, payload, status, next_attempt_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (target, idempotency_key) DO NOTHING \
+             RETURNING id",
+        )
+        .bind(document_id.0)
+        .bind(target)
+        .bind(idempotency_key)
+        .bind(Json(&payload))
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(at)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(delivery_id) = inserted else { return Ok(false) };
+        let details = json!({ "delivery_id": delivery_id, "target": target, "idempotency_key": idempotency_key });
+        insert_event(&mut tx, at, Some(document_id), EventKind::DeliveryEnqueued, "outbox", details).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn due_deliveries(&self, target: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Delivery>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries WHERE target = $1 AND status = $2 AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at, id LIMIT $4"
+        ))
+        .bind(target)
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn record_attempt(
+        &self,
+        id: DeliveryId,
+        result: Result<(), String>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let query = match &result {
+            Ok(()) => sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, status = $1, delivered_at = $2, last_error = NULL \
+                 WHERE id = $3 AND status = 'pending'",
+            )
+            .bind(DeliveryStatus::Delivered.as_str())
+            .bind(now()),
+            Err(error) => sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
+                 WHERE id = $3 AND status = 'pending'",
+            )
+            .bind(error.as_str())
+            .bind(next_attempt_at),
+        };
+        let changed = query.bind(id.0).execute(&self.pool).await?.rows_affected();
+        if changed == 0 {
+            let mut conn = self.pool.acquire().await?;
+            return Err(delivery_not_pending(&mut conn, id).await);
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(&self, id: DeliveryId, error: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE deliveries SET status = $1, last_error = $2 WHERE id = $3 AND status = 'pending' \
+             RETURNING document_id, target",
+        )
+        .bind(DeliveryStatus::DeadLettered.as_str())
+        .bind(error)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(delivery_not_pending(&mut tx, id).await);
+        };
+        let document_id: i64 = row.try_get("document_id")?;
+        let target: String = row.try_get("target")?;
+        let details = json!({ "delivery_id": id.0, "target": target, "error": error });
+        insert_event(&mut tx, now(), Some(DocumentId(document_id)), EventKind::DeliveryDeadLettered, "outbox", details)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_blob(conn: &mut PgConnection, sha: &Sha256, bytes: &[u8]) -> StoreResult<()> {
+    sqlx::query("INSERT INTO blobs (sha256, size, bytes) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
+        .bind(sha.as_str())
+        .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+        .bind(bytes)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_event(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    document_id: Option<DocumentId>,
+    kind: EventKind,
+    actor: &str,
+    details: Value,
+) -> StoreResult<EventId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (at, document_id, kind, actor, details) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(at)
+    .bind(document_id.map(|id| id.0))
+    .bind(kind.as_str())
+    .bind(actor)
+    .bind(Json(&details))
+    .fetch_one(conn)
+    .await?;
+    Ok(EventId(id))
+}
+
+async fn delivery_not_pending(conn: &mut PgConnection, id: DeliveryId) -> StoreError {
+    let status =
+        sqlx::query_scalar("SELECT status FROM deliveries WHERE id = $1").bind(id.0).fetch_optional(conn).await;
+    closed_delivery(id, status)
+}
+
+fn document_from_row(row: &PgRow) -> StoreResult<DocumentRecord> {
+    let id: i64 = row.try_get("id")?;
+    let cell = |column| Cell::new("documents", id, column);
+    let decision: Option<Json<Value>> = row.try_get("decision")?;
+    let outcome: Option<Json<Value>> = row.try_get("outcome")?;
+    let meta: Json<Value> = row.try_get("meta")?;
+    Ok(DocumentRecord {
+        id: DocumentId(id),
+        source: row.try_get("source")?,
+        file_name: row.try_get("file_name")?,
+        from: row.try_get("sender")?,
+        sha256: cell("sha256").sha256(row.try_get("sha256")?)?,
+        received_at: row.try_get("received_at")?,
+        meta: meta.0,
+        state: cell("state").state(row.try_get("state")?)?,
+        claimed_by: row.try_get("claimed_by")?,
+        lease_until: row.try_get("lease_until")?,
+        decision: decision.map(|json| json.0),
+        outcome: outcome.map(|json| json.0),
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn event_from_row(row: &PgRow) -> StoreResult<Event> {
+    let id: i64 = row.try_get("id")?;
+    let document_id: Option<i64> = row.try_get("document_id")?;
+    let details: Json<Value> = row.try_get("details")?;
+    Ok(Event {
+        id: EventId(id),
+        at: row.try_get("at")?,
+        document_id: document_id.map(DocumentId),
+        kind: Cell::new("events", id, "kind").kind(row.try_get("kind")?)?,
+        actor: row.try_get("actor")?,
+        details: details.0,
+    })
+}
+
+fn delivery_from_row(row: &PgRow) -> StoreResult<Delivery> {
+    let id: i64 = row.try_get("id")?;
+    let payload: Json<Value> = row.try_get("payload")?;
+    Ok(Delivery {
+        id: DeliveryId(id),
+        document_id: DocumentId(row.try_get("document_id")?),
+        target: row.try_get("target")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        payload: payload.0,
+        status: Cell::new("deliveries", id, "status").status(row.try_get("status")?)?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_the_password_in_user_info_and_parameters() {
+        assert_eq!(redact_url("postgres://app:s3cr%40t@db:5432/prod"), "postgres://app:***@db:5432/prod");
+        assert_eq!(
+            redact_url("postgres://app@db/prod?password=x&sslmode=off"),
+            "postgres://app@db/prod?password=***&sslmode=off"
+        );
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
+        assert_eq!(redact_url("postgres://app:pa/ss@db/prod"), "postgres://app:***@db/prod");
+        assert_eq!(redact_url("app:pw@db/prod"), "app:***@db/prod");
+        assert_eq!(redact_url("postgres:///test"), "postgres:///test");
+    }
+
+    #[test]
+    fn debug_of_config_never_shows_the_password() {
+        let config = PgConfig::new("postgres://app:hunter2@db/prod?password=hunter2").with_schema("tenant_a");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("tenant_a"), "{shown}");
+    }
+
+    #[test]
+    fn schema_names_outside_plain_identifiers_are_refused() {
+        assert!(check_schema_name("prodline_test_1").is_ok());
+        for bad in ["", "1abc", "Upper", "a\"; DROP TABLE x; --", "é", &"a".repeat(64)] {
+            assert!(check_schema_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,558 @@
+//! SQLite back end: one file in WAL mode, `synchronous=FULL`.
+//!
+//! Times are INTEGER microseconds since the epoch and json is TEXT. Every
+//! write transaction starts with `BEGIN IMMEDIATE`, so two stores (or
+//! processes) on one file queue on the write lock (busy timeout) instead of
+//! failing when a read lock would have to be upgraded.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Value, json};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::decode::Cell;
+use crate::model::{
+    Claimed, Delivery, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event, EventId,
+    EventKind, Receipt, Received, Sha256,
+};
+use crate::{
+    Store, StoreError, StoreResult, check_transition, closed_delivery, lease_end, lost_transition, migrations, now,
+    receipt_event, state_change_details,
+};
+
+/// How long a writer waits for another writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_CONNECTIONS: u32 = 4;
+
+macro_rules! document_columns {
+    () => {
+        "id, source, file_name, sender, sha256, received_at, meta, state, claimed_by, lease_until, decision, \
+         outcome, updated_at"
+    };
+}
+
+macro_rules! delivery_columns {
+    () => {
+        "id, document_id, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error"
+    };
+}
+
+/// The store in one SQLite file (or in memory, for tests that need no restart).
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and applies pending migrations.
+    pub async fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_path_buf();
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL rather than NORMAL: with WAL, NORMAL can lose the last commits on
+            // power loss, and intake acknowledges a document only once it is durable.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
+        Self::migrated(pool, Some(path)).await
+    }
+
+    /// A private in-memory database: gone when the store is dropped.
+    pub async fn open_in_memory() -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
+        // One connection that never closes: every connection to `:memory:` is a database of its own.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        Self::migrated(pool, None).await
+    }
+
+    async fn migrated(pool: SqlitePool, path: Option<PathBuf>) -> StoreResult<Self> {
+        migrations::sqlite().run(&pool).await?;
+        Ok(Self { pool, path })
+    }
+
+    /// Waits for the connections to close (checkpointing the WAL on the last one).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn set_json(&self, id: DocumentId, actor: &str, column: JsonColumn, value: Value) -> StoreResult<()> {
+        let sql = match column {
+            JsonColumn::Decision => "UPDATE documents SET decision = ?, updated_at = ? WHERE id = ?",
+            JsonColumn::Outcome => "UPDATE documents SET outcome = ?, updated_at = ? WHERE id = ?",
+        };
+        let at = now();
+        let mut tx = self.write().await?;
+        let changed = sqlx::query(sql)
+            .bind(value.to_string())
+            .bind(at.timestamp_micros())
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::DocumentNotFound(id));
+        }
+        insert_event(&mut tx, at, Some(id), column.event(), actor, value).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum JsonColumn {
+    Decision,
+    Outcome,
+}
+
+impl JsonColumn {
+    fn event(self) -> EventKind {
+        match self {
+            Self::Decision => EventKind::DecisionRecorded,
+            Self::Outcome => EventKind::OutcomeRecorded,
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    async fn schema_version(&self) -> StoreResult<i64> {
+        let version: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(version)
+    }
+
+    async fn put_blob(&self, bytes: &[u8]) -> StoreResult<Sha256> {
+        let sha = Sha256::of(bytes);
+        let mut conn = self.pool.acquire().await?;
+        insert_blob(&mut conn, &sha, bytes).await?;
+        Ok(sha)
+    }
+
+    async fn blob(&self, sha256: &Sha256) -> StoreResult<Option<Vec<u8>>> {
+        let bytes = sqlx::query_scalar("SELECT bytes FROM blobs WHERE sha256 = ?")
+            .bind(sha256.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(bytes)
+    }
+
+    async fn receive(&self, received: Received) -> StoreResult<Receipt> {
+        let sha = Sha256::of(&received.bytes);
+        let at = now();
+        let mut tx = self.write().await?;
+        insert_blob(&mut tx, &sha, &received.bytes).await?;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO documents (source, file_name, sender, sha256, received_at, meta, state, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, sha256) DO NOTHING RETURNING id",
+        )
+        .bind(&received.source)
+        .bind(&received.file_name)
+        .bind(&received.from)
+        .bind(sha.as_str())
+        .bind(received.received_at.timestamp_micros())
+        .bind(received.meta.to_string())
+        .bind(DocumentState::Received.as_str())
+        .bind(at.timestamp_micros())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (id, duplicate) = match inserted {
+            Some(id) => (id, false),
+            None => {
+                let existing = sqlx::query_scalar("SELECT id FROM documents WHERE source = ? AND sha256 = ?")
+                    .bind(&received.source)
+                    .bind(sha.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                (existing, true)
+            }
+        };
+        let document_id = DocumentId(id);
+        let (kind, details) = receipt_event(&received, &sha, duplicate);
+        insert_event(&mut tx, at, Some(document_id), kind, &received.source, details).await?;
+        tx.commit().await?;
+        Ok(Receipt { document_id, sha256: sha, duplicate })
+    }
+
+    async fn document(&self, id: DocumentId) -> StoreResult<Option<DocumentRecord>> {
+        let row = sqlx::query(concat!("SELECT ", document_columns!(), " FROM documents WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    async fn list(&self, state: DocumentState, limit: u32) -> StoreResult<Vec<DocumentRecord>> {
+        let rows =
+            sqlx::query(concat!("SELECT ", document_columns!(), " FROM documents WHERE state = ? ORDER BY id LIMIT ?"))
+                .bind(state.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(document_from_row).collect()
+    }
+
+    async fn transition(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        to: DocumentState,
+        actor: &str,
+        details: Value,
+    ) -> StoreResult<()> {
+        check_transition(id, from, to)?;
+        let at = now();
+        let mut tx = self.write().await?;
+        let changed = sqlx::query(
+            "UPDATE documents SET state = ?, claimed_by = NULL, lease_until = NULL, updated_at = ? \
+             WHERE id = ? AND state = ?",
+        )
+        .bind(to.as_str())
+        .bind(at.timestamp_micros())
+        .bind(id.0)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(lost_transition(id, from, actual.as_deref())?);
+        }
+        let details = state_change_details(from, to, details);
+        insert_event(&mut tx, at, Some(id), EventKind::DocumentStateChanged, actor, details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_event(
+        &self,
+        document_id: Option<DocumentId>,
+        kind: EventKind,
+        actor: &str,
+        details: Value,
+    ) -> StoreResult<EventId> {
+        let mut tx = self.write().await?;
+        let id = insert_event(&mut tx, now(), document_id, kind, actor, details).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn events(&self, document_id: DocumentId) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT id, at, document_id, kind, actor, details FROM events WHERE document_id = ? ORDER BY id",
+        )
+        .bind(document_id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn events_since(&self, after: EventId, limit: u32) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT id, at, document_id, kind, actor, details FROM events WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(after.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+    ) -> StoreResult<Option<Claimed>> {
+        let until = lease_end(now, lease)?;
+        let mut tx = self.write().await?;
+        let row = sqlx::query(concat!(
+            "UPDATE documents SET claimed_by = ?, lease_until = ? WHERE id = (SELECT id FROM documents \
+             WHERE state = ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT 1) RETURNING ",
+            document_columns!()
+        ))
+        .bind(worker)
+        .bind(until.timestamp_micros())
+        .bind(state.as_str())
+        .bind(now.timestamp_micros())
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else { return Ok(None) };
+        let document = document_from_row(&row)?;
+        Ok(Some(Claimed { document, worker: worker.to_owned(), lease_until: until }))
+    }
+
+    async fn release(&self, id: DocumentId, worker: &str) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let changed =
+            sqlx::query("UPDATE documents SET claimed_by = NULL, lease_until = NULL WHERE id = ? AND claimed_by = ?")
+                .bind(id.0)
+                .bind(worker)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    async fn set_decision(&self, id: DocumentId, actor: &str, decision: Value) -> StoreResult<()> {
+        self.set_json(id, actor, JsonColumn::Decision, decision).await
+    }
+
+    async fn set_outcome(&self, id: DocumentId, actor: &str, outcome: Value) -> StoreResult<()> {
+        self.set_json(id, actor, JsonColumn::Outcome, outcome).await
+    }
+
+    async fn enqueue_delivery(
+        &self,
+        document_id: DocumentId,
+        target: &str,
+        idempotency_key: &str,
+        payload: Value,
+    ) -> StoreResult<bool> {
+        let at = now();
+        let mut tx = self.write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM documents WHERE id = ?")
+            .bind(document_id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::DocumentNotFound(document_id));
+        }
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO deliveries (document_id, target, idempotency_key, payload, status, next_attempt_at, \
+             created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, idempotency_key) DO NOTHING RETURNING id",
+        )
+        .bind(document_id.0)
+        .bind(target)
+        .bind(idempotency_key)
+        .bind(payload.to_string())
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(at.timestamp_micros())
+        .bind(at.timestamp_micros())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(delivery_id) = inserted else { return Ok(false) };
+        let details = json!({ "delivery_id": delivery_id, "target": target, "idempotency_key": idempotency_key });
+        insert_event(&mut tx, at, Some(document_id), EventKind::DeliveryEnqueued, "outbox", details).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn due_deliveries(&self, target: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Delivery>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries WHERE target = ? AND status = ? AND next_attempt_at <= ? \
+             ORDER BY next_attempt_at, id LIMIT ?"
+        ))
+        .bind(target)
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(now.timestamp_micros())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn record_attempt(
+        &self,
+        id: DeliveryId,
+        result: Result<(), String>,
+        next_attempt_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.write().await?;
+        let query = match &result {
+            Ok(()) => sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, status = ?, delivered_at = ?, last_error = NULL \
+                 WHERE id = ? AND status = 'pending'",
+            )
+            .bind(DeliveryStatus::Delivered.as_str())
+            .bind(at.timestamp_micros()),
+            Err(error) => sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? \
+                 WHERE id = ? AND status = 'pending'",
+            )
+            .bind(error.as_str())
+            .bind(next_attempt_at.timestamp_micros()),
+        };
+        let changed = query.bind(id.0).execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            return Err(delivery_not_pending(&mut tx, id).await);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn dead_letter(&self, id: DeliveryId, error: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "UPDATE deliveries SET status = ?, last_error = ? WHERE id = ? AND status = 'pending' \
+             RETURNING document_id, target",
+        )
+        .bind(DeliveryStatus::DeadLettered.as_str())
+        .bind(error)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(delivery_not_pending(&mut tx, id).await);
+        };
+        let document_id: i64 = row.try_get("document_id")?;
+        let target: String = row.try_get("target")?;
+        let details = json!({ "delivery_id": id.0, "target": target, "error": error });
+        insert_event(&mut tx, now(), Some(DocumentId(document_id)), EventKind::DeliveryDeadLettered, "outbox", details)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_blob(conn: &mut SqliteConnection, sha: &Sha256, bytes: &[u8]) -> StoreResult<()> {
+    sqlx::query("INSERT INTO blobs (sha256, size, bytes) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING")
+        .bind(sha.as_str())
+        .bind(i64::try_from(bytes.len()).unwrap_or(i64::MAX))
+        .bind(bytes)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_event(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+    document_id: Option<DocumentId>,
+    kind: EventKind,
+    actor: &str,
+    details: Value,
+) -> StoreResult<EventId> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO events (at, document_id, kind, actor, details) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(at.timestamp_micros())
+    .bind(document_id.map(|id| id.0))
+    .bind(kind.as_str())
+    .bind(actor)
+    .bind(details.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(EventId(id))
+}
+
+async fn delivery_not_pending(conn: &mut SqliteConnection, id: DeliveryId) -> StoreError {
+    let status: Result<Option<String>, sqlx::Error> =
+        sqlx::query_scalar("SELECT status FROM deliveries WHERE id = ?").bind(id.0).fetch_optional(conn).await;
+    closed_delivery(id, status)
+}
+
+fn time(cell: Cell, micros: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| cell.corrupt(format!("{micros} µs is out of range")))
+}
+
+fn json_text(cell: Cell, text: &str) -> StoreResult<Value> {
+    serde_json::from_str(text).map_err(|error| cell.corrupt(format!("not json: {error}")))
+}
+
+fn document_from_row(row: &SqliteRow) -> StoreResult<DocumentRecord> {
+    let id: i64 = row.try_get("id")?;
+    let cell = |column| Cell::new("documents", id, column);
+    let lease_until: Option<i64> = row.try_get("lease_until")?;
+    let decision: Option<String> = row.try_get("decision")?;
+    let outcome: Option<String> = row.try_get("outcome")?;
+    Ok(DocumentRecord {
+        id: DocumentId(id),
+        source: row.try_get("source")?,
+        file_name: row.try_get("file_name")?,
+        from: row.try_get("sender")?,
+        sha256: cell("sha256").sha256(row.try_get("sha256")?)?,
+        received_at: time(cell("received_at"), row.try_get("received_at")?)?,
+        meta: json_text(cell("meta"), row.try_get("meta")?)?,
+        state: cell("state").state(row.try_get("state")?)?,
+        claimed_by: row.try_get("claimed_by")?,
+        lease_until: lease_until.map(|micros| time(cell("lease_until"), micros)).transpose()?,
+        decision: decision.map(|text| json_text(cell("decision"), &text)).transpose()?,
+        outcome: outcome.map(|text| json_text(cell("outcome"), &text)).transpose()?,
+        updated_at: time(cell("updated_at"), row.try_get("updated_at")?)?,
+    })
+}
+
+fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
+    let id: i64 = row.try_get("id")?;
+    let cell = |column| Cell::new("events", id, column);
+    let document_id: Option<i64> = row.try_get("document_id")?;
+    Ok(Event {
+        id: EventId(id),
+        at: time(cell("at"), row.try_get("at")?)?,
+        document_id: document_id.map(DocumentId),
+        kind: cell("kind").kind(row.try_get("kind")?)?,
+        actor: row.try_get("actor")?,
+        details: json_text(cell("details"), row.try_get("details")?)?,
+    })
+}
+
+fn delivery_from_row(row: &SqliteRow) -> StoreResult<Delivery> {
+    let id: i64 = row.try_get("id")?;
+    let cell = |column| Cell::new("deliveries", id, column);
+    Ok(Delivery {
+        id: DeliveryId(id),
+        document_id: DocumentId(row.try_get("document_id")?),
+        target: row.try_get("target")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        payload: json_text(cell("payload"), row.try_get("payload")?)?,
+        status: cell("status").status(row.try_get("status")?)?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: time(cell("next_attempt_at"), row.try_get("next_attempt_at")?)?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn events_cannot_be_updated_or_deleted_even_with_raw_sql() -> StoreResult<()> {
+        let store = SqliteStore::open_in_memory().await?;
+        store.record_event(None, EventKind::ReviewEdited, "bob", json!({})).await?;
+        let update = sqlx::query("UPDATE events SET actor = 'mallory'").execute(&store.pool).await;
+        let delete = sqlx::query("DELETE FROM events").execute(&store.pool).await;
+        for attempt in [update, delete] {
+            let Err(error) = attempt else { panic!("the audit trail was changed") };
+            assert!(error.to_string().contains("append-only"), "{error}");
+        }
+        assert_eq!(store.events_since(EventId(0), 10).await?.len(), 1);
+        Ok(())
+    }
+}

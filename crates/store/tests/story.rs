@@ -1,0 +1,381 @@
+//! One story of the store, told against SQLite and PostgreSQL alike, plus the
+//! concurrent-claim tests. PostgreSQL tests need a server: start it with
+//! `scripts/services.sh`; they fail (never skip) when it is not reachable.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use prodline_store::{
+    AnyStore, DeliveryStatus, DocumentId, DocumentState, EventId, EventKind, PgConfig, PostgresStore, Received, Sha256,
+    SqliteStore, Store, StoreError, to_micros_precision,
+};
+use serde_json::json;
+
+type TestResult = Result<(), StoreError>;
+
+const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn received(source: &str, file_name: &str, bytes: &[u8]) -> Received {
+    Received {
+        source: source.to_owned(),
+        file_name: file_name.to_owned(),
+        received_at: Utc.with_ymd_and_hms(2026, 11, 25, 9, 30, 0).single().unwrap_or_default(),
+        from: Some("buyer@acme.example".to_owned()),
+        bytes: bytes.to_vec(),
+        meta: json!({ "content_type": "application/edi-x12" }),
+    }
+}
+
+/// Every byte value, twice, plus a lone UTF-8 continuation byte: not text.
+fn binary_bytes() -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+    bytes.push(0x80);
+    bytes
+}
+
+/// The story every back end must tell the same way. `open` opens the same
+/// database again: for a restart, and for a second handle (a second worker).
+async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> TestResult {
+    let store = open().await;
+    assert_eq!(store.schema_version().await?, 1);
+
+    // Blobs: binary bytes round-trip under their SHA-256.
+    let bytes = binary_bytes();
+    let sha = store.put_blob(&bytes).await?;
+    assert_eq!(sha, Sha256::of(&bytes));
+    assert_eq!(store.put_blob(&bytes).await?, sha, "storing twice is a no-op");
+    assert_eq!(store.blob(&sha).await?, Some(bytes));
+    assert_eq!(store.blob(&Sha256::of(b"never stored")).await?, None);
+
+    // Receive, then receive the same bytes again: idempotent per source.
+    let edi = b"ISA*00*          *00*          *ZZ*ACME~ST*850*0001~BEG*00*SA*PO-1001**20261125~";
+    let first = store.receive(received("upload", "po-1001.edi", edi)).await?;
+    assert!(!first.duplicate);
+    assert_eq!(first.sha256, Sha256::of(edi));
+    let again = store.receive(received("upload", "renamed.edi", edi)).await?;
+    assert!(again.duplicate);
+    assert_eq!(again.document_id, first.document_id);
+    let other_source = store.receive(received("sftp:acme", "po-1001.edi", edi)).await?;
+    assert!(!other_source.duplicate);
+    assert_ne!(other_source.document_id, first.document_id);
+
+    // Restart: everything acknowledged is still there.
+    close(store).await;
+    let store = open().await;
+    let document = store.document(first.document_id).await?;
+    let Some(document) = document else { panic!("document {} lost across restart", first.document_id) };
+    assert_eq!(document.state, DocumentState::Received);
+    assert_eq!(document.file_name, "po-1001.edi", "a duplicate does not overwrite the original");
+    assert_eq!(document.source, "upload");
+    assert_eq!(document.from.as_deref(), Some("buyer@acme.example"));
+    assert_eq!(document.received_at, received("upload", "", b"").received_at);
+    assert_eq!(document.meta, json!({ "content_type": "application/edi-x12" }));
+    assert_eq!(store.blob(&first.sha256).await?.as_deref(), Some(&edi[..]));
+    assert_eq!(store.document(DocumentId(i64::MAX)).await?, None);
+
+    walk_the_state_machine(&store, first.document_id).await?;
+    check_events_since(&store).await?;
+
+    // Quarantine the second document so the claim story below sees only its own.
+    let sftp = other_source.document_id;
+    store.transition(sftp, DocumentState::Received, DocumentState::Quarantined, "pipeline", json!({})).await?;
+    assert_eq!(store.list(DocumentState::Quarantined, 10).await?.len(), 1);
+
+    let second = open().await;
+    claim_story(&store, &second).await?;
+    close(second).await;
+
+    outbox_story(&store, first.document_id).await?;
+    close(store).await;
+    Ok(())
+}
+
+async fn walk_the_state_machine<S: Store>(store: &S, id: DocumentId) -> TestResult {
+    use DocumentState::*;
+    store.transition(id, Received, Parsed, "worker-1", json!({ "format": "x12" })).await?;
+
+    // A stale `from` loses the compare-and-set and leaves no event.
+    let stale = store.transition(id, Received, Decided, "worker-2", json!({})).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { expected: Received, actual: Parsed, .. })), "{stale:?}");
+    let missing = store.transition(DocumentId(i64::MAX), Received, Parsed, "worker-1", json!({})).await;
+    assert!(matches!(missing, Err(StoreError::DocumentNotFound(_))), "{missing:?}");
+
+    store.transition(id, Parsed, Decided, "worker-1", json!({})).await?;
+    store.set_decision(id, "worker-1", json!({ "decision": "review", "reasons": ["price_mismatch"] })).await?;
+    store.transition(id, Decided, InReview, "worker-1", json!({})).await?;
+    store.record_event(Some(id), EventKind::ReviewApproved, "alice", json!({ "note": "price agreed" })).await?;
+    store.transition(id, InReview, Approved, "alice", json!({})).await?;
+    store.transition(id, Approved, Posted, "worker-1", json!({ "erp_order": "SO-77" })).await?;
+    store.set_outcome(id, "worker-1", json!({ "erp_order": "SO-77" })).await?;
+
+    // Terminal means terminal.
+    assert!(Posted.is_terminal());
+    let after_end = store.transition(id, Posted, InReview, "alice", json!({})).await;
+    assert!(matches!(after_end, Err(StoreError::Terminal { state: Posted, .. })), "{after_end:?}");
+
+    let Some(document) = store.document(id).await? else { panic!("document {id} vanished") };
+    assert_eq!(document.state, Posted);
+    assert_eq!(document.decision, Some(json!({ "decision": "review", "reasons": ["price_mismatch"] })));
+    assert_eq!(document.outcome, Some(json!({ "erp_order": "SO-77" })));
+    let posted = store.list(Posted, 10).await?;
+    assert_eq!(posted.iter().map(|d| d.id).collect::<Vec<_>>(), [id]);
+
+    check_audit_trail(store, id).await
+}
+
+async fn check_audit_trail<S: Store>(store: &S, id: DocumentId) -> TestResult {
+    use EventKind::*;
+    let events = store.events(id).await?;
+    let trail: Vec<(EventKind, &str)> = events.iter().map(|e| (e.kind, e.actor.as_str())).collect();
+    assert_eq!(
+        trail,
+        [
+            (DocumentReceived, "upload"),
+            (DuplicateReceived, "upload"),
+            (DocumentStateChanged, "worker-1"),
+            (DocumentStateChanged, "worker-1"),
+            (DecisionRecorded, "worker-1"),
+            (DocumentStateChanged, "worker-1"),
+            (ReviewApproved, "alice"),
+            (DocumentStateChanged, "alice"),
+            (DocumentStateChanged, "worker-1"),
+            (OutcomeRecorded, "worker-1"),
+        ]
+    );
+    let moves: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e.kind == DocumentStateChanged)
+        .map(|e| (e.details["from"].to_string(), e.details["to"].to_string()))
+        .collect();
+    let expected = [
+        ("received", "parsed"),
+        ("parsed", "decided"),
+        ("decided", "in_review"),
+        ("in_review", "approved"),
+        ("approved", "posted"),
+    ];
+    let expected: Vec<(String, String)> =
+        expected.iter().map(|(f, t)| (format!("\"{f}\""), format!("\"{t}\""))).collect();
+    assert_eq!(moves, expected);
+    assert!(events.windows(2).all(|pair| pair[0].id < pair[1].id && pair[0].at <= pair[1].at));
+    assert!(events.iter().all(|e| e.document_id == Some(id)));
+    assert_eq!(events[0].details["file_name"], json!("po-1001.edi"));
+    assert_eq!(events[1].details["file_name"], json!("renamed.edi"), "the repeat is logged as it arrived");
+    Ok(())
+}
+
+async fn check_events_since<S: Store>(store: &S) -> TestResult {
+    let all = store.events_since(EventId(0), 1000).await?;
+    assert_eq!(all.len(), 11, "10 events of the walked document, 1 of the sftp one");
+    let tail = store.events_since(all[1].id, 3).await?;
+    assert_eq!(tail.iter().map(|e| e.id).collect::<Vec<_>>(), all[2..5].iter().map(|e| e.id).collect::<Vec<_>>());
+    let free = store.record_event(None, EventKind::ReviewEdited, "bob", json!({ "setting": "threshold" })).await?;
+    let last = store.events_since(EventId(free.0 - 1), 10).await?;
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].document_id, None);
+    Ok(())
+}
+
+async fn claim_story<S: Store>(one: &S, two: &S) -> TestResult {
+    let t0 = to_micros_precision(Utc::now());
+    let lease = TimeDelta::seconds(60);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(one.receive(received("claims", &format!("{n}.csv"), format!("po,{n}").as_bytes())).await?.document_id);
+    }
+
+    // Two workers on two handles never get the same document while leases hold.
+    let a = one.claim("w1", DocumentState::Received, t0, lease).await?;
+    let b = two.claim("w2", DocumentState::Received, t0, lease).await?;
+    let c = one.claim("w1", DocumentState::Received, t0, lease).await?;
+    let taken: Vec<DocumentId> = [&a, &b, &c].iter().filter_map(|c| c.as_ref().map(|c| c.document.id)).collect();
+    assert_eq!(taken, ids, "each claim takes the oldest free document");
+    assert_eq!(two.claim("w2", DocumentState::Received, t0, lease).await?, None);
+    let Some(a) = a else { panic!("first claim got nothing") };
+    assert_eq!(a.lease_until, t0 + lease);
+    let Some(stored) = two.document(a.document.id).await? else { panic!("claimed document vanished") };
+    assert_eq!(stored.claimed_by.as_deref(), Some("w1"));
+    assert_eq!(stored.lease_until, Some(t0 + lease));
+
+    // Release: only the holder can; then the document is free again.
+    assert!(!two.release(a.document.id, "w2").await?);
+    assert!(one.release(a.document.id, "w1").await?);
+    let again = two.claim("w2", DocumentState::Received, t0, lease).await?;
+    assert_eq!(again.map(|c| c.document.id), Some(a.document.id));
+
+    // After expiry every document can be claimed again, oldest first.
+    let later = t0 + lease + TimeDelta::seconds(1);
+    let expired = one.claim("w3", DocumentState::Received, later, lease).await?;
+    assert_eq!(expired.map(|c| (c.document.id, c.worker)), Some((ids[0], "w3".to_owned())));
+
+    // A transition ends the claim: the next stage sees the document free.
+    one.transition(ids[1], DocumentState::Received, DocumentState::Parsed, "w2", json!({})).await?;
+    let next_stage = two.claim("w4", DocumentState::Parsed, t0, lease).await?;
+    assert_eq!(next_stage.map(|c| c.document.id), Some(ids[1]));
+
+    let bad_lease = one.claim("w1", DocumentState::Received, t0, TimeDelta::zero()).await;
+    assert!(matches!(bad_lease, Err(StoreError::Config { setting: "lease", .. })), "{bad_lease:?}");
+    Ok(())
+}
+
+async fn outbox_story<S: Store>(store: &S, id: DocumentId) -> TestResult {
+    let payload = json!({ "order": "PO-1001", "lines": [{ "sku": "A-1", "qty": "12.5" }] });
+    assert!(store.enqueue_delivery(id, "erp", "PO-1001/acme", payload.clone()).await?);
+    assert!(
+        !store.enqueue_delivery(id, "erp", "PO-1001/acme", json!({ "other": true })).await?,
+        "same key, same target"
+    );
+    assert!(store.enqueue_delivery(id, "archive", "PO-1001/acme", payload.clone()).await?, "same key, other target");
+    let missing = store.enqueue_delivery(DocumentId(i64::MAX), "erp", "k", json!({})).await;
+    assert!(matches!(missing, Err(StoreError::DocumentNotFound(_))), "{missing:?}");
+
+    let now = Utc::now() + TimeDelta::seconds(1);
+    let due = store.due_deliveries("erp", now, 10).await?;
+    assert_eq!(due.len(), 1);
+    let delivery = &due[0];
+    assert_eq!((delivery.status, delivery.attempts, delivery.payload.clone()), (DeliveryStatus::Pending, 0, payload));
+
+    let retry_at: DateTime<Utc> = to_micros_precision(now + TimeDelta::hours(1));
+    store.record_attempt(delivery.id, Err("ERP timed out".to_owned()), retry_at).await?;
+    assert!(store.due_deliveries("erp", now, 10).await?.is_empty(), "not due before its retry time");
+    let retried = store.due_deliveries("erp", retry_at, 10).await?;
+    assert_eq!(retried.len(), 1);
+    assert_eq!((retried[0].attempts, retried[0].last_error.as_deref()), (1, Some("ERP timed out")));
+    assert_eq!(retried[0].next_attempt_at, retry_at);
+
+    store.record_attempt(delivery.id, Ok(()), retry_at).await?;
+    assert!(store.due_deliveries("erp", retry_at, 10).await?.is_empty());
+    let closed = store.record_attempt(delivery.id, Ok(()), retry_at).await;
+    assert!(matches!(closed, Err(StoreError::DeliveryClosed { .. })), "{closed:?}");
+
+    let archive = store.due_deliveries("archive", now, 10).await?;
+    let Some(archive) = archive.first() else { panic!("archive delivery not due") };
+    store.dead_letter(archive.id, "archive rejected the payload").await?;
+    assert!(store.due_deliveries("archive", retry_at, 10).await?.is_empty());
+    let kinds: Vec<EventKind> = store.events(id).await?.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == EventKind::DeliveryEnqueued).count(), 2);
+    assert_eq!(kinds.last(), Some(&EventKind::DeliveryDeadLettered));
+    Ok(())
+}
+
+// ---- SQLite ----
+
+#[tokio::test]
+async fn story_on_sqlite() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Config { setting: "tempdir", problem: e.to_string() })?;
+    let path = dir.path().join("prodline.db");
+    // Told through `AnyStore`, so the forwarding the runtime will use is covered too.
+    let open = async || match SqliteStore::open(&path).await {
+        Ok(store) => AnyStore::from(store),
+        Err(error) => panic!("cannot open {}: {error}", path.display()),
+    };
+    story(open, async |store: AnyStore| store.close().await).await
+}
+
+#[tokio::test]
+async fn story_on_sqlite_in_memory_needs_no_file() -> TestResult {
+    let store = SqliteStore::open_in_memory().await?;
+    let receipt = store.receive(received("upload", "a.edi", b"ST*850~")).await?;
+    assert_eq!(store.list(DocumentState::Received, 10).await?.len(), 1);
+    assert_eq!(store.events(receipt.document_id).await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sqlite_stores_on_one_file_claim_each_document_once() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| StoreError::Config { setting: "tempdir", problem: e.to_string() })?;
+    let path = dir.path().join("claims.db");
+    let store = SqliteStore::open(&path).await?;
+    let ids = receive_many(&store, 60).await?;
+    let other = SqliteStore::open(&path).await?;
+    let claimed = claim_concurrently(vec![store, other]).await?;
+    assert_eq!(claimed, ids);
+    Ok(())
+}
+
+// ---- PostgreSQL ----
+
+static SCHEMA_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A schema no other test (or test run) uses.
+fn fresh_schema() -> String {
+    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    let n = SCHEMA_COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("prodline_test_{}_{nanos}_{n}", std::process::id())
+}
+
+fn pg_config(schema: &str) -> PgConfig {
+    let url = std::env::var("PRODLINE_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
+    PgConfig::new(url).with_schema(schema)
+}
+
+async fn pg_open(schema: &str) -> PostgresStore {
+    let config = pg_config(schema);
+    match PostgresStore::connect_with(config.clone()).await {
+        Ok(store) => store,
+        Err(error) => panic!(
+            "PostgreSQL is not usable at {config:?} ({error}); start it with scripts/services.sh \
+             or point PRODLINE_TEST_PG_URL at a server"
+        ),
+    }
+}
+
+#[tokio::test]
+async fn story_on_postgres() -> TestResult {
+    let schema = fresh_schema();
+    let cleanup = pg_open(&schema).await;
+    story(async || pg_open(&schema).await, async |store: PostgresStore| store.close().await).await?;
+    cleanup.drop_own_schema().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn three_postgres_workers_claim_300_documents_exactly_once() -> TestResult {
+    let schema = fresh_schema();
+    let setup = pg_open(&schema).await;
+    let ids = receive_many(&setup, 300).await?;
+    let workers = vec![pg_open(&schema).await, pg_open(&schema).await, pg_open(&schema).await];
+    let claimed = claim_concurrently(workers).await?;
+    assert_eq!(claimed, ids);
+    setup.drop_own_schema().await
+}
+
+async fn receive_many<S: Store>(store: &S, count: usize) -> Result<BTreeSet<DocumentId>, StoreError> {
+    let mut ids = BTreeSet::new();
+    for n in 0..count {
+        let receipt = store.receive(received("bulk", &format!("{n}.csv"), format!("po,{n}").as_bytes())).await?;
+        ids.insert(receipt.document_id);
+    }
+    assert_eq!(ids.len(), count);
+    Ok(ids)
+}
+
+/// Each store claims in its own task until nothing is left; returns every
+/// document claimed, failing if any was claimed twice.
+async fn claim_concurrently<S: Store + 'static>(stores: Vec<S>) -> Result<BTreeSet<DocumentId>, StoreError> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, store) in stores.into_iter().enumerate() {
+        tasks.spawn(async move {
+            let worker = format!("worker-{n}");
+            let mut mine = Vec::new();
+            let now = Utc::now();
+            while let Some(claimed) = store.claim(&worker, DocumentState::Received, now, TimeDelta::minutes(10)).await?
+            {
+                assert_eq!(claimed.worker, worker);
+                mine.push(claimed.document.id);
+            }
+            Ok::<_, StoreError>(mine)
+        });
+    }
+    let mut all = BTreeSet::new();
+    while let Some(joined) = tasks.join_next().await {
+        let mine = match joined {
+            Ok(result) => result?,
+            Err(error) => panic!("claim task failed: {error}"),
+        };
+        for id in mine {
+            assert!(all.insert(id), "document {id} was claimed twice");
+        }
+    }
+    Ok(all)
+}
