@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need. Safe to run again.
-# Today: the Rust toolchain's components, and the shared conformance corpus
-# next to the repository (tests read it from ../shared/corpus/realworld).
+# The Rust toolchain's components, the services the store and target tests
+# talk to (scripts/services.sh), and the shared conformance corpus next to the
+# repository (tests read it from ../shared/corpus/realworld).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,5 @@ corpus="${PRODLINE_CORPUS:-../shared/corpus/realworld}"
 if [ ! -f "$corpus/MANIFEST.md" ]; then
     echo "setup: the conformance corpus is missing at $corpus (set PRODLINE_CORPUS); the corpus tests will fail" >&2
 fi
+
+scripts/services.sh
