@@ -9,6 +9,7 @@
 //!
 //! Architecture Invariant: this crate does no I/O; it reads and writes bytes.
 
+pub mod ack;
 pub mod ebcdic;
 pub mod envelope;
 pub mod po850;
