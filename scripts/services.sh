@@ -40,3 +40,33 @@ start_postgres() {
 }
 
 start_postgres
+
+# MariaDB for prodline-connect's SQL target tests (legacy ERP tables on 127.0.0.1:3306;
+# the config's `user = mysql` keeps mariadbd from running as root).
+MARIADB_WAIT_SECONDS="${MARIADB_WAIT_SECONDS:-30}"
+
+mariadb_ready() {
+    mariadb-admin -h 127.0.0.1 ping >/dev/null 2>&1
+}
+
+start_mariadb() {
+    command -v mariadb-admin >/dev/null || fail "mariadb-admin not found: install the mariadb-server package"
+    if mariadb_ready; then
+        echo "MariaDB already accepting connections on 127.0.0.1:3306"
+        return
+    fi
+    echo "starting MariaDB"
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd \
+        || fail "start-stop-daemon could not start /usr/sbin/mariadbd"
+    for _ in $(seq "$MARIADB_WAIT_SECONDS"); do
+        if mariadb_ready; then
+            echo "MariaDB accepting connections on 127.0.0.1:3306"
+            return
+        fi
+        sleep 1
+    done
+    fail "MariaDB did not accept connections on 127.0.0.1:3306 within ${MARIADB_WAIT_SECONDS}s"
+}
+
+start_mariadb

@@ -1,0 +1,23 @@
+//! prodline's connectors to the outside: targets that post canonical orders
+//! into an ERP. For now, the SQL target: a legacy ERP's header and line
+//! tables on SQLite, PostgreSQL or MariaDB, filled through a declarative
+//! column mapping.
+//!
+//! Architecture Invariant: delivery is at-least-once made idempotent: each
+//! delivery records its idempotency key in the same transaction as the rows,
+//! so a repeat yields `Delivery::AlreadyPosted` instead of a second order.
+//! Values are always bound as parameters; only validated identifiers reach SQL text.
+
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod idempotency;
+pub mod mapping;
+pub mod sql_target;
+
+pub use config::{ColumnSource, ConfigError, ConfigErrors, DatabaseUrl, HeaderKeyConfig, SourceSpec, SqlTargetConfig};
+pub use dialect::Dialect;
+pub use error::{BuildError, DeliveryError, HealthcheckError, MissingObject};
+pub use idempotency::idempotency_key;
+pub use mapping::MappingError;
+pub use sql_target::{Delivery, SqlTarget};
