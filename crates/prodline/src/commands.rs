@@ -228,6 +228,36 @@ fn print_demo_summary(s: &prodline_demo::DemoSummary) {
     );
 }
 
+/// `init` and `check` talk to databases and sockets: a small runtime for them.
+fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    Ok(runtime.block_on(future))
+}
+
+pub fn init(dir: &Path) -> anyhow::Result<ExitCode> {
+    let written = block_on(prodline_config::init(dir))??;
+    println!("Scaffolded a working example in {}:", dir.display());
+    for path in &written {
+        println!("  {}", path.display());
+    }
+    println!("\nNext: prodline check -c {}", dir.join(prodline_config::CONFIG_FILE).display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = match prodline_config::Config::load(config_path) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    println!("{}: valid", config_path.display());
+    let report = block_on(prodline_config::check(&config))?;
+    println!("{report}");
+    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn read(file: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(file).with_context(|| format!("reading {}", file.display()))
 }

@@ -42,6 +42,16 @@ enum Command {
     Eval(commands::EvalArgs),
     /// Generate the demo manufacturer, run eval on it and print a summary.
     Demo(commands::DemoArgs),
+    /// Scaffold a working example deployment (prodline.toml, master data, inbox, a SQLite "legacy ERP").
+    Init {
+        /// An empty or new folder.
+        dir: PathBuf,
+    },
+    /// Validate a prodline.toml (every error, by key) and probe its sources, master data and targets.
+    Check {
+        #[arg(short = 'c', long = "config")]
+        config: PathBuf,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -62,6 +72,8 @@ fn main() -> ExitCode {
         }
         Command::Eval(args) => commands::eval(&args),
         Command::Demo(args) => commands::demo(&args),
+        Command::Init { dir } => commands::init(&dir),
+        Command::Check { config } => commands::check(&config),
         Command::Bench(BenchCommand::Parse(args)) => prodline_bench::run_parse_command(&args)
             .map(|out| {
                 print!("{out}");

@@ -1,0 +1,184 @@
+//! `prodline init DIR`: a working example deployment, every key explained,
+//! with a small SQLite "legacy ERP" so that `prodline check` passes at once.
+
+use std::path::{Path, PathBuf};
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, Executor, SqliteConnection};
+
+/// The config file `init` writes.
+pub const CONFIG_FILE: &str = "prodline.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{}: the folder is not empty; init writes only into an empty or new folder", .dir.display())]
+    NotEmpty { dir: PathBuf },
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: cannot create the example ERP database: {message}", .path.display())]
+    Database { path: PathBuf, message: String },
+}
+
+const EXAMPLE_CONFIG: &str = r#"# prodline.toml: one deployment. Relative paths are relative to this file's folder.
+# Secrets never appear here: a key ending in _env names an environment variable.
+
+# Where prodline keeps documents, decisions and its delivery outbox.
+[store]
+type = "sqlite"              # "sqlite" (path = file) or "postgres" (url_env = variable holding the URL)
+path = "prodline.sqlite"
+
+# One [[workflow]] per agent: one inbox, one customer base, one ERP target.
+[[workflow]]
+name = "example_orders"      # unique; lowercase letters, digits, - and _
+owner = { name = "Order Desk", email = "orders@example.com" }   # who answers for its decisions
+master = "master"            # folder of customers.csv, ship_tos.csv, items.csv, customer_items.csv, prices.csv
+
+# Where documents arrive; several sources may feed one workflow.
+[[workflow.sources]]
+type = "folder"              # "folder", "imap" or "http"
+path = "inbox"               # files dropped here are taken in
+poll_interval_seconds = 5    # how often the folder is listed
+stable_seconds = 2           # a file is taken once its size has not changed this long
+
+# An IMAP mailbox would look like this (the password is read from the variable):
+# [[workflow.sources]]
+# type = "imap"
+# host = "imap.example.com"
+# port = 993
+# user = "orders@example.com"
+# password_env = "ORDERS_IMAP_PASSWORD"
+# folder = "INBOX"
+# poll_interval_seconds = 60
+
+# What turns a document into orders: "builtin" (EDI, CSV, XLSX, UBL parsers and resolver).
+[workflow.extractor]
+type = "builtin"
+
+# When an order may go to the ERP without a person looking at it.
+[workflow.decision]
+policy = "shadow"            # "auto"; "shadow" = decide and record, send all to review; "review_all"
+auto_threshold = 0.9         # confidence (0 to 1) needed for auto
+price_tolerance_percent = 2  # stated price may differ from the contract price by this much
+qty_outlier_factor = 10      # a quantity 10x the customer's usual goes to review
+
+# Where approved orders go: "sql" (a legacy ERP's tables) or "file_drop" (path, format = "json" | "csv").
+[workflow.target]
+type = "sql"
+url = "sqlite:erp.sqlite"    # inline only without a password; else url_env = "ERP_DATABASE_URL"
+header_table = "SO_HDR"
+lines_table = "SO_LIN"
+header_key = { generated = "so_id" }   # the ERP numbers orders; or { natural = "<mapped header column>" }
+
+# ERP header column = canonical field, or a table: field, const, format, pad, map.
+[workflow.target.header]
+cust_po_2 = "customer_po"
+cust_no = "customer_id"
+ord_dt = { field = "order_date", format = "%Y%m%d" }   # CHAR(8) date column
+req_dt = { field = "requested_date", format = "%Y%m%d" }
+ship_cd = "ship_to"
+src_cd = { const = "EDI" }
+
+# ERP line column = canonical field; header_key = true is the header row's key.
+[workflow.target.lines]
+so_id = { header_key = true }
+ln_no = { field = "line", pad = 3 }
+item_no = "sku"
+qty = "qty"
+uom_cd = { field = "uom", map = { EA = "PCS", CA = "CASE", BX = "BOX" } }
+price = "unit_price"
+"#;
+
+const MASTER_FILES: &[(&str, &str)] = &[
+    (
+        "customers.csv",
+        "customer_id,name,aliases,edi_ids,email_domains,currency\n\
+         C0001,\"Acme Industrial Supply, Inc.\",ACME;Acme Supply Co,ACMEEDI01,acme.example,USD\n\
+         C0002,Bergmann Hydraulik GmbH,Bergmann;BHG,BERGMANNHYD,bergmann.example,EUR\n",
+    ),
+    (
+        "ship_tos.csv",
+        "ship_to_id,customer_id,name,address,edi_code\n\
+         ST-0001-01,C0001,Acme Dayton Warehouse,\"1200 Industrial Parkway, Dayton, OH 45402\",0042\n\
+         ST-0002-01,C0002,Bergmann Werk Kassel,\"Industriestrasse 4, 34117 Kassel\",4001\n",
+    ),
+    (
+        "items.csv",
+        "sku,description,uom,list_price,upc,aliases,packs\n\
+         HV-075-BR,3/4in brass ball valve,EA,12.10,012345678905,BV-3/4-BR,CA=12\n\
+         HV-100-BR,1in brass ball valve,EA,15.40,012345678912,,CA=10\n\
+         FT-050-SS,1/2in stainless elbow,EA,4.20,,,BX=50\n",
+    ),
+    (
+        "customer_items.csv",
+        "customer_id,customer_part,sku\n\
+         C0001,88-1200,HV-075-BR\n\
+         C0001,88-1300,HV-100-BR\n\
+         C0002,BHG-4711,FT-050-SS\n",
+    ),
+    (
+        "prices.csv",
+        "customer_id,sku,unit_price\n\
+         C0001,HV-075-BR,11.85\n\
+         C0002,FT-050-SS,3.90\n",
+    ),
+];
+
+/// The legacy ERP tables the example mapping writes to.
+const ERP_SCHEMA: &[&str] = &[
+    "CREATE TABLE SO_HDR (so_id INTEGER PRIMARY KEY AUTOINCREMENT, cust_po_2 VARCHAR(22) NOT NULL, \
+     cust_no CHAR(8), ord_dt CHAR(8), req_dt CHAR(8), ship_cd VARCHAR(10), src_cd CHAR(3))",
+    "CREATE TABLE SO_LIN (so_id INTEGER NOT NULL REFERENCES SO_HDR(so_id), ln_no CHAR(3), \
+     item_no VARCHAR(20) NOT NULL, qty DECIMAL(12,3), uom_cd VARCHAR(6), price DECIMAL(12,4))",
+];
+
+/// Scaffolds the example into `dir` (created if missing; refused if not empty)
+/// and returns the paths written.
+pub async fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
+    ensure_empty(dir)?;
+    let mut written = Vec::new();
+    write(&mut written, &dir.join(CONFIG_FILE), EXAMPLE_CONFIG)?;
+    let master = dir.join("master");
+    create_dir(&master)?;
+    for (file, content) in MASTER_FILES {
+        write(&mut written, &master.join(file), content)?;
+    }
+    let inbox = dir.join("inbox");
+    create_dir(&inbox)?;
+    written.push(inbox);
+    let erp = dir.join("erp.sqlite");
+    create_erp(&erp).await?;
+    written.push(erp);
+    Ok(written)
+}
+
+fn ensure_empty(dir: &Path) -> Result<(), InitError> {
+    let io = |source| InitError::Io { path: dir.to_path_buf(), source };
+    if !dir.exists() {
+        return std::fs::create_dir_all(dir).map_err(io);
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(io)?;
+    match entries.next() {
+        None => Ok(()),
+        Some(_) => Err(InitError::NotEmpty { dir: dir.to_path_buf() }),
+    }
+}
+
+fn create_dir(path: &Path) -> Result<(), InitError> {
+    std::fs::create_dir(path).map_err(|source| InitError::Io { path: path.to_path_buf(), source })
+}
+
+fn write(written: &mut Vec<PathBuf>, path: &Path, content: &str) -> Result<(), InitError> {
+    std::fs::write(path, content).map_err(|source| InitError::Io { path: path.to_path_buf(), source })?;
+    written.push(path.to_path_buf());
+    Ok(())
+}
+
+async fn create_erp(path: &Path) -> Result<(), InitError> {
+    let database = |error: sqlx::Error| InitError::Database { path: path.to_path_buf(), message: error.to_string() };
+    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    let mut connection = SqliteConnection::connect_with(&options).await.map_err(database)?;
+    for statement in ERP_SCHEMA {
+        connection.execute(*statement).await.map_err(database)?;
+    }
+    connection.close().await.map_err(database)
+}

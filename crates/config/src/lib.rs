@@ -1,0 +1,15 @@
+//! `prodline.toml`: one `[[workflow]]` per agent. [`Config::load`] validates a
+//! file and lists every error with its key; [`check`] probes every source,
+//! target and master-data folder; [`init`] scaffolds a working example.
+
+mod check;
+mod init;
+mod load;
+mod model;
+
+pub use check::{CheckReport, Probe, check};
+pub use init::{CONFIG_FILE, InitError, init};
+pub use model::{
+    Config, ConfigError, ConfigErrors, DecisionPolicy, DecisionSettings, ExtractorConfig, FileDropFormat, Owner,
+    SourceConfig, StoreConfig, TargetConfig, WorkflowConfig,
+};

@@ -1,0 +1,255 @@
+//! The shape of `prodline.toml` after loading: paths resolved against the
+//! config file's folder, secrets resolved from the environment.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use prodline_connect::SqlTargetConfig;
+use prodline_extract::DecisionConfig;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// One deployment: where prodline keeps its own state, and one workflow per agent.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was loaded from.
+    pub path: PathBuf,
+    pub store: StoreConfig,
+    pub workflow: Vec<WorkflowConfig>,
+}
+
+/// prodline's own database (documents, decisions, outbox).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StoreConfig {
+    Sqlite {
+        path: PathBuf,
+    },
+    /// The URL, password included, is read from this environment variable.
+    Postgres {
+        url_env: String,
+    },
+}
+
+/// One agent: where its orders come from, how they are decided, where they go.
+#[derive(Debug, Clone)]
+pub struct WorkflowConfig {
+    pub name: String,
+    pub owner: Owner,
+    pub sources: Vec<SourceConfig>,
+    pub extractor: ExtractorConfig,
+    /// Folder holding the SPEC §2 master-data CSVs.
+    pub master: PathBuf,
+    pub decision: DecisionSettings,
+    pub target: TargetConfig,
+}
+
+/// The person answerable for a workflow's decisions.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    pub name: String,
+    pub email: String,
+}
+
+/// Where documents arrive.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SourceConfig {
+    /// A watched folder; a file is taken once its size has not changed for `stable_seconds`.
+    Folder {
+        path: PathBuf,
+        #[serde(default = "default_poll_interval_seconds")]
+        poll_interval_seconds: u64,
+        #[serde(default = "default_stable_seconds")]
+        stable_seconds: u64,
+    },
+    /// A mailbox polled over IMAP (TLS); the password comes from `password_env`.
+    Imap {
+        host: String,
+        #[serde(default = "default_imap_port")]
+        port: u16,
+        user: String,
+        password_env: String,
+        #[serde(default = "default_imap_folder")]
+        folder: String,
+        #[serde(default = "default_poll_interval_seconds")]
+        poll_interval_seconds: u64,
+    },
+    /// An HTTP endpoint documents are POSTed to, e.g. `127.0.0.1:8080`.
+    Http { listen: String },
+}
+
+fn default_poll_interval_seconds() -> u64 {
+    30
+}
+
+fn default_stable_seconds() -> u64 {
+    2
+}
+
+fn default_imap_port() -> u16 {
+    993
+}
+
+fn default_imap_folder() -> String {
+    "INBOX".to_owned()
+}
+
+/// What turns a document into orders. Room is left for `command` (an external
+/// program) and `openai` (a model endpoint) as further variants.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ExtractorConfig {
+    /// The deterministic parsers and resolver of prodline-extract.
+    #[default]
+    Builtin,
+}
+
+/// What happens to a decided order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionPolicy {
+    /// Orders decided `auto` go straight to the target.
+    #[default]
+    Auto,
+    /// Decide and record, but send everything to review: how a workflow earns trust.
+    Shadow,
+    /// Every order goes to review; decisions are not even proposed as auto.
+    ReviewAll,
+}
+
+impl fmt::Display for DecisionPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DecisionPolicy::Auto => "auto",
+            DecisionPolicy::Shadow => "shadow",
+            DecisionPolicy::ReviewAll => "review_all",
+        })
+    }
+}
+
+/// The `[workflow.decision]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionSettings {
+    #[serde(default)]
+    pub policy: DecisionPolicy,
+    /// Confidence (0 to 1) at or above which a clean order may be auto-approved.
+    #[serde(default = "default_auto_threshold")]
+    pub auto_threshold: f64,
+    /// Stated price may differ from the contract price by this many percent.
+    #[serde(default = "default_price_tolerance_percent")]
+    pub price_tolerance_percent: Decimal,
+    /// A quantity this many times the customer's usual is an outlier.
+    #[serde(default = "default_qty_outlier_factor")]
+    pub qty_outlier_factor: Decimal,
+}
+
+fn default_auto_threshold() -> f64 {
+    DecisionConfig::default().auto_threshold
+}
+
+fn default_price_tolerance_percent() -> Decimal {
+    DecisionConfig::default().price_tolerance * Decimal::ONE_HUNDRED
+}
+
+fn default_qty_outlier_factor() -> Decimal {
+    DecisionConfig::default().qty_outlier_factor
+}
+
+impl Default for DecisionSettings {
+    fn default() -> Self {
+        DecisionSettings {
+            policy: DecisionPolicy::default(),
+            auto_threshold: default_auto_threshold(),
+            price_tolerance_percent: default_price_tolerance_percent(),
+            qty_outlier_factor: default_qty_outlier_factor(),
+        }
+    }
+}
+
+impl DecisionSettings {
+    /// The thresholds as the decision function takes them (percent becomes a fraction).
+    pub fn decision_config(&self) -> DecisionConfig {
+        DecisionConfig {
+            auto_threshold: self.auto_threshold,
+            price_tolerance: self.price_tolerance_percent / Decimal::ONE_HUNDRED,
+            qty_outlier_factor: self.qty_outlier_factor,
+            ..DecisionConfig::default()
+        }
+    }
+}
+
+/// Where approved orders are delivered. A `tryton` variant (crates/connect's
+/// Tryton target) is meant to join as one more arm here and in `load::target_of`.
+#[derive(Debug, Clone)]
+pub enum TargetConfig {
+    /// Rows in a legacy ERP's tables; `url` already resolved from `url_env`.
+    Sql(Box<SqlTargetConfig>),
+    /// One file per order in a folder another system picks up.
+    FileDrop { path: PathBuf, format: FileDropFormat },
+}
+
+impl TargetConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TargetConfig::Sql(_) => "sql",
+            TargetConfig::FileDrop { .. } => "file_drop",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileDropFormat {
+    #[default]
+    Json,
+    Csv,
+}
+
+/// One config error, with the key it is about (`workflow[0].target.header.cust_po_2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    /// 1-based line and column, known for syntax errors.
+    pub position: Option<(usize, usize)>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((line, column)) = self.position {
+            write!(f, "line {line}, column {column}: ")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Every error of a config file, listed at once.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors {
+    pub file: PathBuf,
+    pub errors: Vec<ConfigError>,
+}
+
+impl ConfigErrors {
+    /// Whether some error is about `key` or a key under it.
+    pub fn mentions(&self, key: &str) -> bool {
+        self.errors.iter().any(|error| error.key.starts_with(key))
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.errors.len();
+        write!(f, "{}: {count} error{}", self.file.display(), if count == 1 { "" } else { "s" })?;
+        for error in &self.errors {
+            write!(f, "\n  {error}")?;
+        }
+        Ok(())
+    }
+}
