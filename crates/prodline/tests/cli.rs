@@ -84,3 +84,24 @@ fn parse_names_the_file_and_position_of_a_malformed_document() {
     assert!(!run.status.success(), "a malformed file exits non-zero");
     assert!(stderr.contains("broken.x12") && stderr.contains("error") && stderr.contains("byte "), "{stderr}");
 }
+
+#[test]
+fn init_scaffolds_an_example_that_check_accepts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deployment = dir.path().join("plant");
+    let run = prodline(&["init", deployment.to_str().expect("utf-8 path")]);
+    assert!(run.status.success(), "init failed: {}", String::from_utf8_lossy(&run.stderr));
+    let config = deployment.join("prodline.toml");
+    let run = prodline(&["check", "-c", config.to_str().expect("utf-8 path")]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "check failed: {stdout}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+
+    // A mistake is reported with its key, and check exits non-zero.
+    let text = std::fs::read_to_string(&config).expect("read config");
+    std::fs::write(&config, text.replacen("policy = \"shadow\"", "policy = \"sometimes\"", 1)).expect("write");
+    let run = prodline(&["check", "-c", config.to_str().expect("utf-8 path")]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success());
+    assert!(stderr.contains("workflow[0].decision"), "{stderr}");
+}
