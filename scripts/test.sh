@@ -18,9 +18,10 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
+    # nextest does not run doctests; run them first so that nextest's summary
+    # of every test is the last line.
+    cargo test --workspace --locked --doc --quiet
     cargo nextest run --workspace --locked --no-fail-fast
-    # nextest does not run doctests
-    cargo test --workspace --locked --doc
 else
     cargo test --workspace --locked --no-fail-fast
 fi
