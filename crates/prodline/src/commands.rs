@@ -244,18 +244,81 @@ pub fn init(dir: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
-    let config = match prodline_config::Config::load(config_path) {
-        Ok(config) => config,
+/// The configuration, or every error in it printed by key.
+fn load_config(config_path: &Path) -> Option<prodline_config::Config> {
+    match prodline_config::Config::load(config_path) {
+        Ok(config) => Some(config),
         Err(errors) => {
             eprintln!("{errors}");
-            return Ok(ExitCode::FAILURE);
+            None
         }
-    };
+    }
+}
+
+pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(config_path) else { return Ok(ExitCode::FAILURE) };
     println!("{}: valid", config_path.display());
     let report = block_on(prodline_config::check(&config))?;
     println!("{report}");
     Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(config_path) else { return Ok(ExitCode::FAILURE) };
+    let summary = block_on(async {
+        let store = open_store(&config.store).await?;
+        let clock = prodline_runtime::SystemClock;
+        let summary = if once {
+            prodline_runtime::run_once(&config, &store, &clock).await
+        } else {
+            prodline_runtime::run(&config, &store, &clock, shutdown_signal()).await
+        };
+        store.close().await;
+        anyhow::Ok(summary?)
+    })??;
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open_store(config: &prodline_config::StoreConfig) -> anyhow::Result<prodline_store::AnyStore> {
+    use prodline_config::StoreConfig;
+    Ok(match config {
+        StoreConfig::Sqlite { path } => prodline_store::SqliteStore::open(path)
+            .await
+            .with_context(|| format!("opening the store {}", path.display()))?
+            .into(),
+        StoreConfig::Postgres { url_env } => {
+            let url = std::env::var(url_env).with_context(|| format!("store.url_env: {url_env} is not set"))?;
+            prodline_store::PostgresStore::connect(&url)
+                .await
+                .with_context(|| format!("connecting to the store at {}", prodline_store::redact_url(&url)))?
+                .into()
+        }
+    })
+}
+
+/// Resolves on SIGTERM or Ctrl-C: the runtime finishes the pass it is in and stops.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }
 
 fn read(file: &Path) -> anyhow::Result<Vec<u8>> {

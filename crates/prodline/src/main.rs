@@ -52,6 +52,14 @@ enum Command {
         #[arg(short = 'c', long = "config")]
         config: PathBuf,
     },
+    /// The unattended runtime: folder sources in, decisions, the review queue, delivery into the target.
+    Run {
+        #[arg(short = 'c', long = "config")]
+        config: PathBuf,
+        /// One pass, then exit (the default runs until SIGTERM or Ctrl-C).
+        #[arg(long)]
+        once: bool,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -74,6 +82,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo(&args),
         Command::Init { dir } => commands::init(&dir),
         Command::Check { config } => commands::check(&config),
+        Command::Run { config, once } => commands::run(&config, once),
         Command::Bench(BenchCommand::Parse(args)) => prodline_bench::run_parse_command(&args)
             .map(|out| {
                 print!("{out}");

@@ -105,3 +105,46 @@ fn init_scaffolds_an_example_that_check_accepts() {
     assert!(!run.status.success());
     assert!(stderr.contains("workflow[0].decision"), "{stderr}");
 }
+
+#[test]
+fn run_once_posts_an_order_from_the_inbox_exactly_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deployment = dir.path().join("plant");
+    assert!(prodline(&["init", deployment.to_str().expect("utf-8 path")]).status.success());
+    let config = deployment.join("prodline.toml");
+    let text = std::fs::read_to_string(&config).expect("read config");
+    let text = text.replacen("policy = \"shadow\"", "policy = \"auto\"", 1);
+    let text = regex_free_replace(&text, "stable_seconds = ", "0");
+    std::fs::write(&config, text).expect("write config");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/x12/acme_850.x12");
+    std::fs::copy(&fixture, deployment.join("inbox/acme_850.x12")).expect("copy into the inbox");
+
+    let config = config.to_str().expect("utf-8 path");
+    let first = prodline(&["run", "-c", config, "--once"]);
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(first.status.success(), "{stdout}{}", String::from_utf8_lossy(&first.stderr));
+    assert!(stdout.contains("received 1") && stdout.contains("posted 1"), "{stdout}");
+    assert!(deployment.join("inbox/processed/acme_850.x12").is_file(), "moved only after it was stored");
+
+    // The same file dropped again is the same document: nothing is posted twice.
+    std::fs::copy(&fixture, deployment.join("inbox/again.x12")).expect("copy again");
+    let second = prodline(&["run", "-c", config, "--once"]);
+    let stdout = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{stdout}");
+    assert!(stdout.contains("posted 0"), "{stdout}");
+}
+
+/// `key = <digits>` becomes `key = value` wherever it appears.
+fn regex_free_replace(text: &str, key: &str, value: &str) -> String {
+    text.lines()
+        .map(|line| match line.find(key) {
+            Some(at) => {
+                let rest = &line[at + key.len()..];
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                format!("{}{key}{value}{}", &line[..at], &rest[digits..])
+            }
+            None => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,238 @@
+//! `prodline run`: folder in, ERP out, through the store and the outbox.
+//!
+//! One pass ([`Runner::run_once`]) does, for every workflow:
+//! 1. intake: each stable file of a folder source is stored (`Store::receive`)
+//!    and only then moved to `processed/` (unreadable files to `failed/`);
+//! 2. processing: `received` documents are read, resolved and decided, the
+//!    outcome and decision stored, and the document moved to `decided`;
+//! 3. routing: `decided` documents become `approved` (one outbox delivery per
+//!    order) or go to the review queue (`in_review`), with the reason;
+//! 4. delivery: due outbox rows are posted to the SQL target; transient
+//!    failures are retried with back-off, refusals dead-lettered.
+//!
+//! Architecture Invariant: each step reads only what the previous one
+//! stored, so a crash anywhere is followed, on restart, by a pass that picks
+//! up where the store says; idempotency keys make the ERP see each order once.
+//! The runtime is the only crate here that touches the clock and the disk.
+
+mod backoff;
+mod deliver;
+mod intake;
+mod process;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use prodline_config::{Config, SourceConfig, TargetConfig, WorkflowConfig};
+use prodline_connect::{BuildError, SqlTarget};
+use prodline_extract::{MasterData, MasterDataError, Memory};
+use prodline_store::{Store, StoreError};
+
+pub use backoff::{MAX_ATTEMPTS, retry_delay};
+
+/// Poll interval of `run` when no folder source states one.
+const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Where the runtime reads the time: the system clock in production, a fixed
+/// one in tests that step through back-off.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("workflow {workflow}: master data: {source}")]
+    MasterData { workflow: String, source: MasterDataError },
+    #[error("workflow {workflow}: target: {source}")]
+    Target { workflow: String, source: BuildError },
+    #[error("workflow {workflow}: {kind} sources are not run yet; only folder sources are")]
+    UnsupportedSource { workflow: String, kind: &'static str },
+    #[error("workflow {workflow}: {kind} targets are not run yet; only sql targets are")]
+    UnsupportedTarget { workflow: String, kind: &'static str },
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What one pass (or a whole run) did, in documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// New documents stored (a repeat of the same bytes is not counted).
+    pub received: u64,
+    pub decided: u64,
+    /// Documents approved for delivery.
+    pub auto: u64,
+    /// Documents sent to the review queue.
+    pub review: u64,
+    pub posted: u64,
+    pub dead_lettered: u64,
+    pub quarantined: u64,
+    /// Problems that did not stop the pass (a file that could not be moved), each naming its path.
+    pub problems: Vec<String>,
+}
+
+impl RunSummary {
+    fn add(&mut self, other: RunSummary) {
+        self.received += other.received;
+        self.decided += other.decided;
+        self.auto += other.auto;
+        self.review += other.review;
+        self.posted += other.posted;
+        self.dead_lettered += other.dead_lettered;
+        self.quarantined += other.quarantined;
+        self.problems.extend(other.problems);
+    }
+}
+
+impl fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "received {}, decided {} (auto {}, review {}), posted {}, dead-lettered {}, quarantined {}",
+            self.received, self.decided, self.auto, self.review, self.posted, self.dead_lettered, self.quarantined
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n  problem: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One workflow ready to run: its master data, its learning memory and its target.
+struct Workflow {
+    config: WorkflowConfig,
+    master: MasterData,
+    /// In-process only: after a restart duplicate detection starts from empty
+    /// (the idempotency keys still keep the ERP free of repeats).
+    memory: Memory,
+    target: SqlTarget,
+    /// Last look at each inbox file, for the stability check.
+    looks: HashMap<PathBuf, intake::Look>,
+}
+
+impl Workflow {
+    /// The outbox target name of this workflow's deliveries.
+    fn target_name(&self) -> &str {
+        &self.config.name
+    }
+}
+
+/// The long-lived state of `prodline run`: built once, then one pass after another.
+pub struct Runner {
+    workflows: Vec<Workflow>,
+    worker: String,
+}
+
+impl Runner {
+    /// Loads master data and connects every target; fails on a source or
+    /// target kind this slice does not run yet, rather than ignoring it.
+    pub async fn new(config: &Config) -> Result<Runner, RuntimeError> {
+        let mut workflows = Vec::with_capacity(config.workflow.len());
+        for workflow in &config.workflow {
+            workflows.push(build_workflow(workflow).await?);
+        }
+        Ok(Runner { workflows, worker: format!("prodline-{}", std::process::id()) })
+    }
+
+    /// One pass: intake, processing, routing, delivery, for every workflow.
+    pub async fn run_once<S: Store>(&mut self, store: &S, clock: &dyn Clock) -> Result<RunSummary, RuntimeError> {
+        let mut summary = RunSummary::default();
+        for workflow in &mut self.workflows {
+            intake::intake(workflow, store, clock, &mut summary).await?;
+        }
+        process::process_received(&mut self.workflows, store, clock, &self.worker, &mut summary).await?;
+        process::route_decided(&self.workflows, store, clock, &self.worker, &mut summary).await?;
+        for workflow in &self.workflows {
+            deliver::deliver_due(workflow, store, clock, &mut summary).await?;
+        }
+        Ok(summary)
+    }
+
+    /// The shortest poll interval of the folder sources.
+    pub fn poll_interval(&self) -> Duration {
+        self.workflows
+            .iter()
+            .flat_map(|workflow| &workflow.config.sources)
+            .filter_map(|source| match source {
+                SourceConfig::Folder { poll_interval_seconds, .. } => Some(Duration::from_secs(*poll_interval_seconds)),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(DEFAULT_POLL_INTERVAL)
+    }
+
+    /// Closes the target connections.
+    pub async fn close(&self) {
+        for workflow in &self.workflows {
+            workflow.target.close().await;
+        }
+    }
+}
+
+async fn build_workflow(config: &WorkflowConfig) -> Result<Workflow, RuntimeError> {
+    let workflow = || config.name.clone();
+    for source in &config.sources {
+        let kind = match source {
+            SourceConfig::Folder { .. } => continue,
+            SourceConfig::Imap { .. } => "imap",
+            SourceConfig::Http { .. } => "http",
+        };
+        return Err(RuntimeError::UnsupportedSource { workflow: workflow(), kind });
+    }
+    let TargetConfig::Sql(sql) = &config.target else {
+        return Err(RuntimeError::UnsupportedTarget { workflow: workflow(), kind: config.target.kind() });
+    };
+    let master = MasterData::load_dir(&config.master)
+        .map_err(|source| RuntimeError::MasterData { workflow: workflow(), source })?;
+    let target = SqlTarget::build(sql).await.map_err(|source| RuntimeError::Target { workflow: workflow(), source })?;
+    Ok(Workflow { config: config.clone(), master, memory: Memory::default(), target, looks: HashMap::new() })
+}
+
+/// `prodline run --once`: build, one pass, close.
+pub async fn run_once<S: Store>(config: &Config, store: &S, clock: &dyn Clock) -> Result<RunSummary, RuntimeError> {
+    let mut runner = Runner::new(config).await?;
+    let summary = runner.run_once(store, clock).await;
+    runner.close().await;
+    summary
+}
+
+/// `prodline run`: a pass every poll interval until `shutdown` completes;
+/// returns the totals. A pass in progress is finished before shutdown is
+/// noticed, so a pass never stops half way by choice.
+pub async fn run<S: Store>(
+    config: &Config,
+    store: &S,
+    clock: &dyn Clock,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary, RuntimeError> {
+    let mut runner = Runner::new(config).await?;
+    let interval = runner.poll_interval();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut total = RunSummary::default();
+    let outcome = loop {
+        match runner.run_once(store, clock).await {
+            Ok(summary) => total.add(summary),
+            Err(error) => break Err(error),
+        }
+        if tokio::time::timeout(interval, &mut shutdown).await.is_ok() {
+            break Ok(total);
+        }
+    };
+    runner.close().await;
+    outcome
+}
