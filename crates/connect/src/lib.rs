@@ -11,9 +11,11 @@
 pub mod config;
 pub mod dialect;
 pub mod error;
+pub mod file_drop;
 pub mod idempotency;
 pub mod mapping;
 pub mod sql_target;
+pub mod tryton;
 
 pub use config::{ColumnSource, ConfigError, ConfigErrors, DatabaseUrl, HeaderKeyConfig, SourceSpec, SqlTargetConfig};
 pub use dialect::Dialect;
