@@ -118,6 +118,9 @@ fn check_sheet_xml(name: &str, xml: impl std::io::BufRead) -> Result<(), Box<Dia
             if a.key.local_name().as_ref() != attribute {
                 continue;
             }
+            if attribute == "ref" && range_ends_before_it_starts(&a.value) {
+                return Err(error("xlsx_bad_cell_reference", format!("range {:?} ends before it starts", a.value)));
+            }
             for reference in a.value.split(':') {
                 let Some((row, column)) = cell_reference(reference) else {
                     return Err(error(
@@ -138,6 +141,16 @@ fn check_sheet_xml(name: &str, xml: impl std::io::BufRead) -> Result<(), Box<Dia
         return Err(error("sheet_too_large", format!("the sheet's used range spans more than {MAX_CELLS} cells")));
     }
     Ok(())
+}
+
+/// `H1:D2`: calamine subtracts start from end without a check, which
+/// overflows (a panic in checked builds) when the end comes first.
+fn range_ends_before_it_starts(value: &str) -> bool {
+    let mut parts = value.split(':').map(cell_reference);
+    match (parts.next(), parts.next()) {
+        (Some(Some((r0, c0))), Some(Some((r1, c1)))) => r1 < r0 || matches!((c0, c1), (Some(c0), Some(c1)) if c1 < c0),
+        _ => false,
+    }
 }
 
 /// `B12` → (12, Some(2)); `12` → (12, None); `None` beyond Excel's limits.

@@ -50,6 +50,18 @@ fn xlsx_cell_reference_beyond_excel_limits_is_an_error_not_a_panic() {
     assert!(error.is_some_and(|d| d.position.sheet.is_some()), "{:?}", doc.diagnostics);
 }
 
+/// Fuzzing (xlsx, 10 min, after the header fixes): a merged range written
+/// end-first (`H1:D2`) made calamine's dimension arithmetic overflow (a panic
+/// in checked builds). Ranges are now checked before calamine reads them.
+#[test]
+fn xlsx_merge_range_ending_before_it_starts_is_an_error_not_a_panic() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/xlsx/merge_range_ending_before_it_starts.xlsx");
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc = prodline_formats::xlsx::parse(&bytes);
+    let error = doc.diagnostics.iter().find(|d| d.code == "xlsx_bad_cell_reference");
+    assert!(error.is_some_and(|d| d.message.contains("ends before it starts")), "{:?}", doc.diagnostics);
+}
+
 /// A sheet with one cell at A1 and one at XFD1048576 would make calamine
 /// allocate 17 billion cells; it is refused before.
 #[test]
