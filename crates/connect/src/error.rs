@@ -52,19 +52,19 @@ pub enum BuildError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
     /// Connection refused or lost, timeout, deadlock, serialization failure: retry later.
-    #[error("sql_target_transient: {message}")]
+    #[error("delivery_transient: {message}")]
     Transient { message: String },
     /// The ERP refused the row (constraint, type, length): it will never go in.
     /// `duplicate_delivery` marks a clash on the deliveries table's key.
-    #[error("sql_target_rejected: {erp_message}")]
+    #[error("delivery_rejected: {erp_message}")]
     Rejected { erp_message: String, duplicate_delivery: bool },
     /// The mapping has no value for this order (e.g. a unit missing from a `map`).
-    #[error("sql_target_unmappable: {0}")]
+    #[error("delivery_unmappable: {0}")]
     Unmappable(#[from] MappingError),
-    #[error("sql_target_invalid_key: an idempotency key must be 1 to 191 bytes, not {length}")]
+    #[error("delivery_invalid_key: an idempotency key must be 1 to 191 bytes, not {length}")]
     InvalidKey { length: usize },
     /// The insert returned no header key (a natural key column left empty).
-    #[error("sql_target_no_header_key: the header insert yielded no key for the lines")]
+    #[error("delivery_no_header_key: the header insert yielded no key for the lines")]
     NoHeaderKey,
 }
 
@@ -77,11 +77,11 @@ impl DeliveryError {
     /// Low-cardinality code for metrics and the dead-letter queue.
     pub fn code(&self) -> &'static str {
         match self {
-            DeliveryError::Transient { .. } => "sql_target_transient",
-            DeliveryError::Rejected { .. } => "sql_target_rejected",
-            DeliveryError::Unmappable(_) => "sql_target_unmappable",
-            DeliveryError::InvalidKey { .. } => "sql_target_invalid_key",
-            DeliveryError::NoHeaderKey => "sql_target_no_header_key",
+            DeliveryError::Transient { .. } => "delivery_transient",
+            DeliveryError::Rejected { .. } => "delivery_rejected",
+            DeliveryError::Unmappable(_) => "delivery_unmappable",
+            DeliveryError::InvalidKey { .. } => "delivery_invalid_key",
+            DeliveryError::NoHeaderKey => "delivery_no_header_key",
         }
     }
 }

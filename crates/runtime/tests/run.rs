@@ -275,7 +275,7 @@ async fn a_locked_erp_is_retried_after_the_back_off_and_then_posted() {
     let pending = store.due_deliveries("example_orders", far, 10).await.expect("pending");
     let [delivery] = pending.as_slice() else { panic!("one pending delivery, not {}", pending.len()) };
     assert_eq!(delivery.attempts, 1);
-    assert!(delivery.last_error.as_deref().unwrap_or_default().contains("sql_target_transient"), "{delivery:?}");
+    assert!(delivery.last_error.as_deref().unwrap_or_default().contains("delivery_transient"), "{delivery:?}");
     let wait = delivery.next_attempt_at - start;
     assert!((30..=38).contains(&wait.num_seconds()), "first retry after {wait}");
 
