@@ -5,12 +5,13 @@ use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
+use prodline_connect::tryton::{TrytonTarget, TrytonTargetConfig};
 use prodline_connect::{BuildError, HealthcheckError, MissingObject, SqlTarget, SqlTargetConfig};
 use prodline_extract::MasterData;
 
 use crate::model::{Config, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig};
 
-/// How long an IMAP server may take to accept a TCP connection.
+/// How long an IMAP server may take to accept a TCP connection when there is no password to log in with.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The outcome of one probe.
@@ -77,9 +78,33 @@ async fn check_workflow(report: &mut CheckReport, prefix: &str, workflow: &Workf
     let key = format!("{prefix}.target");
     let result = match &workflow.target {
         TargetConfig::Sql(sql) => probe_sql(&key, sql).await,
-        TargetConfig::FileDrop { path, .. } => probe_folder(path).map(|()| format!("{} is writable", path.display())),
+        TargetConfig::Tryton(tryton) => probe_tryton(tryton).await,
+        TargetConfig::FileDrop(drop) => {
+            probe_folder(&drop.path).map(|()| format!("{} is writable", drop.path.display()))
+        }
     };
     report.record(key, result);
+    if let Some(acknowledgements) = &workflow.acknowledgements {
+        let outbound = &acknowledgements.outbound;
+        let result = if outbound.exists() {
+            probe_folder(outbound).map(|()| format!("outbound folder {} is writable", outbound.display()))
+        } else {
+            // `run` creates it; what must hold now is that it can.
+            let parent = outbound.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            probe_folder(parent).map(|()| format!("outbound folder {} will be created by run", outbound.display()))
+        };
+        report.record(format!("{prefix}.acknowledgements.outbound"), result);
+    }
+}
+
+/// Logs in, finds the company and reads each model a delivery uses; writes nothing.
+async fn probe_tryton(config: &TrytonTargetConfig) -> Result<String, String> {
+    let target = TrytonTarget::build(config).map_err(|error| error.to_string())?;
+    target.healthcheck().await.map_err(|error| error.to_string())?;
+    Ok(format!(
+        "{} database {} reachable; user {} logged in; company {:?} and the sale, party and product models found",
+        config.url, config.database, config.user, config.company
+    ))
 }
 
 fn probe_store(store: &StoreConfig) -> Result<String, String> {
@@ -112,7 +137,7 @@ async fn probe_source(source: &SourceConfig) -> Result<String, String> {
         SourceConfig::Folder { path, .. } => {
             probe_folder(path).map(|()| format!("folder {} is readable and writable", path.display()))
         }
-        SourceConfig::Imap { host, port, password_env, .. } => probe_imap(host, *port, password_env).await,
+        SourceConfig::Imap { .. } => probe_imap(source).await,
         SourceConfig::Http { listen } => match std::net::TcpListener::bind(listen.as_str()) {
             Ok(_) => Ok(format!("{listen} can be bound")),
             Err(error) => Err(format!("cannot bind {listen}: {error}")),
@@ -131,17 +156,32 @@ fn probe_folder(folder: &Path) -> Result<(), String> {
     std::fs::remove_file(&probe).map_err(|error| format!("cannot remove probe file {}: {error}", probe.display()))
 }
 
-async fn probe_imap(host: &str, port: u16, password_env: &str) -> Result<String, String> {
-    let address = format!("{host}:{port}");
+/// Logs in and examines the folder (read-only): what a poll does, minus taking mail.
+async fn probe_imap(source: &SourceConfig) -> Result<String, String> {
+    let Some(mailbox) = source.mailbox() else { return Err("not an IMAP source".to_owned()) };
+    let mailbox = match mailbox {
+        Ok(mailbox) => mailbox,
+        Err(missing) => return probe_reachable(source, &missing).await,
+    };
+    let messages = prodline_imap::probe(&mailbox).await.map_err(|error| error.to_string())?;
+    Ok(format!(
+        "logged in to {} ({}) as {}; folder {} holds {messages} messages",
+        mailbox.address(),
+        mailbox.security,
+        mailbox.user,
+        mailbox.folder
+    ))
+}
+
+/// Without the password, at least whether the server accepts a connection.
+async fn probe_reachable(source: &SourceConfig, missing: &str) -> Result<String, String> {
+    let SourceConfig::Imap { host, port, security, .. } = source else { return Err(missing.to_owned()) };
+    let address = format!("{host}:{}", port.unwrap_or_else(|| security.default_port()));
     match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address.as_str())).await {
-        Err(_) => return Err(format!("{address} did not answer within {} seconds", CONNECT_TIMEOUT.as_secs())),
-        Ok(Err(error)) => return Err(format!("cannot connect to {address}: {error}")),
-        Ok(Ok(_)) => {}
+        Err(_) => Err(format!("{address} did not answer within {} seconds", CONNECT_TIMEOUT.as_secs())),
+        Ok(Err(error)) => Err(format!("cannot connect to {address}: {error}")),
+        Ok(Ok(_)) => Err(format!("{address} reachable, but {missing}: cannot log in")),
     }
-    if std::env::var_os(password_env).is_none() {
-        return Err(format!("{address} reachable, but environment variable {password_env} is not set"));
-    }
-    Ok(format!("{address} reachable; credentials not checked (no IMAP login yet)"))
 }
 
 /// Connects, checks every mapped table and column, and closes. Note that

@@ -44,10 +44,13 @@ stable_seconds = 2           # a file is taken once its size has not changed thi
 # [[workflow.sources]]
 # type = "imap"
 # host = "imap.example.com"
+# security = "tls"             # "tls" (port 993), "starttls" or "plain" (port 143)
 # port = 993
 # user = "orders@example.com"
 # password_env = "ORDERS_IMAP_PASSWORD"
 # folder = "INBOX"
+# processed_folder = "Processed" # stored messages move here; left out: they are flagged $ProdlineStored
+# ca_file = "imap-ca.pem"        # a private CA; left out: the public roots
 # poll_interval_seconds = 60
 
 # What turns a document into orders: "builtin" (EDI, CSV, XLSX, UBL parsers and resolver).
@@ -61,7 +64,25 @@ auto_threshold = 0.9         # confidence (0 to 1) needed for auto
 price_tolerance_percent = 2  # stated price may differ from the contract price by this much
 qty_outlier_factor = 10      # a quantity 10x the customer's usual goes to review
 
-# Where approved orders go: "sql" (a legacy ERP's tables) or "file_drop" (path, format = "json" | "csv").
+# X12 acknowledgements back to the trading partner (optional; uncomment to send them):
+# a 997 for every X12 interchange received, an 855 for every X12 order posted,
+# one file each in `outbound` for the EDI gateway to pick up.
+# [workflow.acknowledgements]
+# outbound = "outbound"      # folder the .x12 files are written to (created when missing)
+# sender_id = "NORTHWIND"    # our ISA06; leave out to answer as the id the partner addressed
+# sender_qualifier = "ZZ"    # ISA05 of sender_id
+# send_997 = true            # functional acknowledgment of every interchange, errors included
+# send_855 = true            # purchase order acknowledgment once the ERP has the order
+
+# Where approved orders go: "sql" (a legacy ERP's tables), "tryton" (a Tryton ERP over JSON-RPC)
+# or "file_drop" (one file per order: path, format = "json" | "csv"). A Tryton target takes instead:
+#   type = "tryton"
+#   url = "http://127.0.0.1:8000"
+#   database = "tryton"
+#   user = "admin"
+#   password_env = "TRYTON_PASSWORD"   # a variable, or a file holding the password when it contains a /
+#   company = "Northwind Valves"       # code or name of the company's party
+#   timeout_seconds = 30               # one JSON-RPC call may take this long before the attempt is retried
 [workflow.target]
 type = "sql"
 url = "sqlite:erp.sqlite"    # inline only without a password; else url_env = "ERP_DATABASE_URL"
@@ -151,6 +172,70 @@ pub async fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
     Ok(written)
 }
 
+/// A deployment scaffolded like [`init`]'s example around master data the
+/// caller brings: `prodline demo` builds its plant this way around the
+/// generated manufacturer.
+#[derive(Debug, Clone)]
+pub struct PlantScaffold {
+    /// Folder of SPEC §2 master-data CSVs, copied into `master/`.
+    pub master: PathBuf,
+    /// The workflow's name (lowercase letters, digits, - and _).
+    pub workflow: String,
+    pub policy: crate::model::DecisionPolicy,
+    /// 0 takes every inbox file at once (the demo copies whole files in).
+    pub stable_seconds: u64,
+}
+
+/// Every SPEC §1 unit code, spelled as the example's legacy ERP spells it, so
+/// no order of a plant is refused for its unit alone.
+const PLANT_UNIT_MAP: &str = "map = { EA = \"PCS\", CA = \"CASE\", BX = \"BOX\", CT = \"CTN\", PK = \"PACK\", \
+     DZ = \"DOZ\", PR = \"PAIR\", ST = \"SET\", RL = \"ROLL\", PL = \"PAIL\", FT = \"FT\", YD = \"YD\", M = \"M\", \
+     LB = \"LB\", KG = \"KG\", GA = \"GAL\", L = \"LTR\" }";
+
+/// Scaffolds [`init`]'s example into `dir` (created if missing; refused if
+/// not empty) with the plant's master data, workflow name, policy, stability
+/// and a unit map covering every unit; returns the paths written.
+pub async fn init_plant(dir: &Path, plant: &PlantScaffold) -> Result<Vec<PathBuf>, InitError> {
+    ensure_empty(dir)?;
+    let mut written = Vec::new();
+    let config = EXAMPLE_CONFIG
+        .replacen("name = \"example_orders\"", &format!("name = \"{}\"", plant.workflow), 1)
+        .replacen("policy = \"shadow\"", &format!("policy = \"{}\"", plant.policy), 1)
+        .replacen("stable_seconds = 2 ", &format!("stable_seconds = {} ", plant.stable_seconds), 1)
+        .replacen("map = { EA = \"PCS\", CA = \"CASE\", BX = \"BOX\" }", PLANT_UNIT_MAP, 1);
+    write(&mut written, &dir.join(CONFIG_FILE), &config)?;
+    let master = dir.join("master");
+    create_dir(&master)?;
+    copy_files(&plant.master, &master, &mut written)?;
+    let inbox = dir.join("inbox");
+    create_dir(&inbox)?;
+    written.push(inbox);
+    let erp = dir.join("erp.sqlite");
+    create_erp(&erp).await?;
+    written.push(erp);
+    Ok(written)
+}
+
+/// Copies the regular files of `from` (not its sub-folders) into `to`, in name order.
+fn copy_files(from: &Path, to: &Path, written: &mut Vec<PathBuf>) -> Result<(), InitError> {
+    let io = |path: &Path, source| InitError::Io { path: path.to_path_buf(), source };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(from).map_err(|source| io(from, source))? {
+        let path = entry.map_err(|source| io(from, source))?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    for file in files {
+        let Some(name) = file.file_name() else { continue };
+        let target = to.join(name);
+        std::fs::copy(&file, &target).map_err(|source| io(&file, source))?;
+        written.push(target);
+    }
+    Ok(())
+}
+
 fn ensure_empty(dir: &Path) -> Result<(), InitError> {
     let io = |source| InitError::Io { path: dir.to_path_buf(), source };
     if !dir.exists() {
@@ -181,4 +266,42 @@ async fn create_erp(path: &Path) -> Result<(), InitError> {
         connection.execute(*statement).await.map_err(database)?;
     }
     connection.close().await.map_err(database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, DecisionPolicy, SourceConfig};
+
+    #[tokio::test]
+    async fn a_plant_loads_with_its_master_workflow_policy_and_stability_and_checks_clean() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let master = dir.path().join("their-master");
+        std::fs::create_dir(&master).expect("master folder");
+        for (file, content) in MASTER_FILES {
+            std::fs::write(master.join(file), content).expect("master file");
+        }
+        let plant = dir.path().join("plant");
+        let scaffold = PlantScaffold {
+            master,
+            workflow: "order-entry".to_owned(),
+            policy: DecisionPolicy::Auto,
+            stable_seconds: 0,
+        };
+        let written = init_plant(&plant, &scaffold).await.expect("init_plant into a new folder");
+        assert!(written.contains(&plant.join("master/items.csv")), "{written:?}");
+        let text = std::fs::read_to_string(plant.join(CONFIG_FILE)).expect("config");
+        assert!(text.contains(PLANT_UNIT_MAP), "the unit map was not replaced: the example's uom_cd line changed");
+        let config = Config::load(&plant.join(CONFIG_FILE)).unwrap_or_else(|errors| panic!("{errors}"));
+        let workflow = &config.workflow[0];
+        assert_eq!(workflow.name, "order-entry");
+        assert_eq!(workflow.decision.policy, DecisionPolicy::Auto);
+        assert!(
+            matches!(&workflow.sources[..], [SourceConfig::Folder { stable_seconds: 0, .. }]),
+            "{:?}",
+            workflow.sources
+        );
+        let report = crate::check(&config).await;
+        assert!(report.is_ok(), "{report}");
+    }
 }

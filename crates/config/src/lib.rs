@@ -8,8 +8,8 @@ mod load;
 mod model;
 
 pub use check::{CheckReport, Probe, check};
-pub use init::{CONFIG_FILE, InitError, init};
+pub use init::{CONFIG_FILE, InitError, PlantScaffold, init, init_plant};
 pub use model::{
-    Config, ConfigError, ConfigErrors, DecisionPolicy, DecisionSettings, ExtractorConfig, FileDropFormat, Owner,
-    SourceConfig, StoreConfig, TargetConfig, WorkflowConfig,
+    AcknowledgementsConfig, Config, ConfigError, ConfigErrors, DecisionPolicy, DecisionSettings, ExtractorConfig,
+    FileDropConfig, FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig,
 };

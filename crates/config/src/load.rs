@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use prodline_connect::tryton::TrytonTargetConfig;
 use prodline_connect::{DatabaseUrl, SqlTargetConfig};
 use prodline_extract::MasterData;
 use rust_decimal::Decimal;
@@ -12,12 +13,13 @@ use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use crate::model::{
-    Config, ConfigError, ConfigErrors, DecisionSettings, ExtractorConfig, FileDropFormat, Owner, SourceConfig,
-    StoreConfig, TargetConfig, WorkflowConfig,
+    AcknowledgementsConfig, Config, ConfigError, ConfigErrors, DecisionSettings, ExtractorConfig, FileDropConfig,
+    FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig,
 };
 
 const TOP_KEYS: &[&str] = &["store", "workflow"];
-const WORKFLOW_KEYS: &[&str] = &["name", "owner", "sources", "extractor", "master", "decision", "target"];
+const WORKFLOW_KEYS: &[&str] =
+    &["name", "owner", "sources", "extractor", "master", "decision", "target", "acknowledgements"];
 /// Keys that would hold a secret inline; secrets come from the environment.
 const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key"];
 
@@ -169,7 +171,7 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
     };
     errors.unknown_keys(prefix, &table, WORKFLOW_KEYS);
     let mut take = |name: &str| table.remove(name);
-    let (name, owner, sources, extractor, master, decision, target) = (
+    let (name, owner, sources, extractor, master, decision, target, acknowledgements) = (
         take("name"),
         take("owner"),
         take("sources"),
@@ -177,6 +179,7 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
         take("master"),
         take("decision"),
         take("target"),
+        take("acknowledgements"),
     );
     let name = workflow_name(errors, &join(prefix, "name"), name);
     let owner = owner_of(errors, &join(prefix, "owner"), owner);
@@ -191,6 +194,10 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
         None => Some(DecisionSettings::default()),
     };
     let target = target_of(errors, &join(prefix, "target"), target, base);
+    let acknowledgements = match acknowledgements {
+        Some(value) => Some(acknowledgements_of(errors, &join(prefix, "acknowledgements"), value, base)?),
+        None => None,
+    };
     Some(WorkflowConfig {
         name: name?,
         owner: owner?,
@@ -199,6 +206,7 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
         master: master?,
         decision: decision?,
         target: target?,
+        acknowledgements,
     })
 }
 
@@ -266,16 +274,52 @@ fn source(errors: &mut Errors, key: &str, mut value: Value, base: &Path) -> Opti
             positive(errors, &join(key, "poll_interval_seconds"), poll_interval_seconds);
             SourceConfig::Folder { path: base.join(path), poll_interval_seconds, stable_seconds }
         }
-        SourceConfig::Imap { host, port, user, password_env, folder, poll_interval_seconds } => {
+        SourceConfig::Imap {
+            host,
+            port,
+            security,
+            user,
+            password_env,
+            folder,
+            processed_folder,
+            ca_file,
+            poll_interval_seconds,
+        } => {
             if host.trim().is_empty() {
                 errors.push(&join(key, "host"), "empty; expected the IMAP server's host name");
             }
-            if port == 0 {
+            if port == Some(0) {
                 errors.push(&join(key, "port"), "expected a TCP port from 1 to 65535 (IMAPS: 993)");
             }
             env_name(errors, &join(key, "password_env"), &password_env);
+            if folder.trim().is_empty() {
+                errors.push(&join(key, "folder"), "empty; expected a mailbox folder, e.g. \"INBOX\"");
+            }
+            if processed_folder.as_ref().is_some_and(|processed| processed.trim().is_empty() || *processed == folder) {
+                errors.push(
+                    &join(key, "processed_folder"),
+                    "expected a folder other than `folder`, e.g. \"Processed\" (or leave it out to flag messages)",
+                );
+            }
+            let ca_file = ca_file.map(|path| base.join(path));
+            if let Some(path) = ca_file.as_ref().filter(|path| !path.is_file()) {
+                errors.push(
+                    &join(key, "ca_file"),
+                    format!("{} is not a file; expected a PEM certificate", path.display()),
+                );
+            }
             positive(errors, &join(key, "poll_interval_seconds"), poll_interval_seconds);
-            SourceConfig::Imap { host, port, user, password_env, folder, poll_interval_seconds }
+            SourceConfig::Imap {
+                host,
+                port,
+                security,
+                user,
+                password_env,
+                folder,
+                processed_folder,
+                ca_file,
+                poll_interval_seconds,
+            }
         }
         SourceConfig::Http { listen } => {
             if listen.parse::<std::net::SocketAddr>().is_err() {
@@ -333,16 +377,17 @@ fn decision_of(errors: &mut Errors, key: &str, value: Value) -> Option<DecisionS
     Some(decision)
 }
 
+/// `[workflow.target]` with `type = "file_drop"`: connect's `FileDropConfig`, `format` defaulting to JSON.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileDrop {
     path: PathBuf,
     #[serde(default)]
-    format: FileDropFormat,
+    format: Option<FileDropFormat>,
 }
 
 fn target_of(errors: &mut Errors, key: &str, value: Option<Value>, base: &Path) -> Option<TargetConfig> {
-    let expected = "expected type = \"sql\" or \"file_drop\"";
+    let expected = "expected type = \"sql\", \"tryton\" or \"file_drop\"";
     let Some(Value::Table(mut table)) = value else {
         errors.push(key, format!("missing; expected a [workflow.target] table with {expected}"));
         return None;
@@ -351,11 +396,18 @@ fn target_of(errors: &mut Errors, key: &str, value: Option<Value>, base: &Path) 
     let type_key = join(key, "type");
     match table.remove("type") {
         Some(Value::String(kind)) if kind == "sql" => sql_target(errors, key, table, base),
+        Some(Value::String(kind)) if kind == "tryton" => tryton_target(errors, key, table, base),
         Some(Value::String(kind)) if kind == "file_drop" => {
             let drop = errors.decode::<FileDrop>(key, Value::Table(table))?;
-            Some(TargetConfig::FileDrop { path: base.join(drop.path), format: drop.format })
+            let config =
+                FileDropConfig { path: base.join(drop.path), format: drop.format.unwrap_or(FileDropFormat::Json) };
+            if let Err(invalid) = config.validate() {
+                for error in invalid {
+                    errors.push(&join(key, error.key), error.message);
+                }
+            }
+            Some(TargetConfig::FileDrop(config))
         }
-        // A `tryton` target joins here once crates/connect's Tryton target lands.
         Some(Value::String(kind)) => {
             errors.push(&type_key, format!("unknown target type \"{kind}\"; {expected}"));
             None
@@ -365,6 +417,44 @@ fn target_of(errors: &mut Errors, key: &str, value: Option<Value>, base: &Path) 
             None
         }
     }
+}
+
+/// A Tryton target; a `password_env` naming a file (it holds a `/`) resolves against the config folder.
+fn tryton_target(errors: &mut Errors, key: &str, table: Table, base: &Path) -> Option<TargetConfig> {
+    let mut config = errors.decode::<TrytonTargetConfig>(key, Value::Table(table))?;
+    if config.password_env.contains('/') {
+        config.password_env = base.join(&config.password_env).display().to_string();
+    } else if !config.password_env.is_empty() {
+        env_name(errors, &join(key, "password_env"), &config.password_env);
+    }
+    if let Err(invalid) = config.validate() {
+        for error in invalid {
+            errors.push(&join(key, error.key), error.message);
+        }
+    }
+    Some(TargetConfig::Tryton(Box::new(config)))
+}
+
+/// `[workflow.acknowledgements]`: the outbound folder resolved, the X12 ids checked for length.
+fn acknowledgements_of(errors: &mut Errors, key: &str, value: Value, base: &Path) -> Option<AcknowledgementsConfig> {
+    let mut config = errors.decode::<AcknowledgementsConfig>(key, value)?;
+    if config.outbound.as_os_str().is_empty() {
+        errors.push(&join(key, "outbound"), "empty; expected the folder acknowledgements are written to");
+    }
+    config.outbound = base.join(&config.outbound);
+    if let Some(id) = &config.sender_id
+        && (id.trim().is_empty() || id.len() > 15 || !id.is_ascii())
+    {
+        errors.push(&join(key, "sender_id"), format!("\"{id}\": expected 1 to 15 ASCII characters (ISA06)"));
+    }
+    let qualifier = &config.sender_qualifier;
+    if qualifier.len() != 2 || !qualifier.chars().all(|c| c.is_ascii_alphanumeric()) {
+        errors.push(
+            &join(key, "sender_qualifier"),
+            format!("\"{qualifier}\": expected two letters or digits (ISA05), e.g. \"ZZ\""),
+        );
+    }
+    Some(config)
 }
 
 fn sql_target(errors: &mut Errors, key: &str, mut table: Table, base: &Path) -> Option<TargetConfig> {

@@ -5,7 +5,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 use prodline_connect::SqlTargetConfig;
+pub use prodline_connect::file_drop::{FileDropConfig, FileDropFormat};
+use prodline_connect::tryton::TrytonTargetConfig;
 use prodline_extract::DecisionConfig;
+use prodline_imap::{MailboxConfig, Security};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -42,6 +45,8 @@ pub struct WorkflowConfig {
     pub master: PathBuf,
     pub decision: DecisionSettings,
     pub target: TargetConfig,
+    /// `[workflow.acknowledgements]`: X12 997/855 sent back; `None` sends nothing.
+    pub acknowledgements: Option<AcknowledgementsConfig>,
 }
 
 /// The person answerable for a workflow's decisions.
@@ -64,15 +69,23 @@ pub enum SourceConfig {
         #[serde(default = "default_stable_seconds")]
         stable_seconds: u64,
     },
-    /// A mailbox polled over IMAP (TLS); the password comes from `password_env`.
+    /// A mailbox folder polled over IMAP; the password comes from `password_env`.
+    /// Each message is stored with its attachments, then flagged `\Seen
+    /// $ProdlineStored` or moved to `processed_folder`.
     Imap {
         host: String,
-        #[serde(default = "default_imap_port")]
-        port: u16,
+        /// Unset: 993 for `security = "tls"`, 143 otherwise.
+        port: Option<u16>,
+        #[serde(default)]
+        security: Security,
         user: String,
         password_env: String,
         #[serde(default = "default_imap_folder")]
         folder: String,
+        /// Where stored messages are moved (created if missing); unset: they stay, flagged.
+        processed_folder: Option<String>,
+        /// PEM CA (or self-signed certificate) to trust instead of the public roots.
+        ca_file: Option<PathBuf>,
         #[serde(default = "default_poll_interval_seconds")]
         poll_interval_seconds: u64,
     },
@@ -88,12 +101,35 @@ fn default_stable_seconds() -> u64 {
     2
 }
 
-fn default_imap_port() -> u16 {
-    993
-}
-
 fn default_imap_folder() -> String {
     "INBOX".to_owned()
+}
+
+impl SourceConfig {
+    /// The mailbox of an IMAP source, with the password read from `password_env`
+    /// now (so a rotated secret is picked up on the next poll); `None` for other
+    /// kinds, `Err` naming the variable when it is not set.
+    pub fn mailbox(&self) -> Option<Result<MailboxConfig, String>> {
+        let SourceConfig::Imap { host, port, security, user, password_env, folder, processed_folder, ca_file, .. } =
+            self
+        else {
+            return None;
+        };
+        let password = match std::env::var(password_env) {
+            Ok(password) => password,
+            Err(_) => return Some(Err(format!("environment variable {password_env} is not set"))),
+        };
+        Some(Ok(MailboxConfig {
+            host: host.clone(),
+            port: port.unwrap_or_else(|| security.default_port()),
+            security: *security,
+            user: user.clone(),
+            password,
+            folder: folder.clone(),
+            processed_folder: processed_folder.clone(),
+            ca_file: ca_file.clone(),
+        }))
+    }
 }
 
 /// What turns a document into orders. Room is left for `command` (an external
@@ -181,31 +217,56 @@ impl DecisionSettings {
     }
 }
 
-/// Where approved orders are delivered. A `tryton` variant (crates/connect's
-/// Tryton target) is meant to join as one more arm here and in `load::target_of`.
+/// Where approved orders are delivered: one arm per target of crates/connect.
 #[derive(Debug, Clone)]
 pub enum TargetConfig {
     /// Rows in a legacy ERP's tables; `url` already resolved from `url_env`.
     Sql(Box<SqlTargetConfig>),
-    /// One file per order in a folder another system picks up.
-    FileDrop { path: PathBuf, format: FileDropFormat },
+    /// Sales in a Tryton ERP over JSON-RPC; the password stays behind `password_env`.
+    Tryton(Box<TrytonTargetConfig>),
+    /// One file per order in a folder another system picks up; `path` resolved.
+    FileDrop(FileDropConfig),
 }
 
 impl TargetConfig {
+    /// The `type` this target has in `prodline.toml`.
     pub fn kind(&self) -> &'static str {
         match self {
             TargetConfig::Sql(_) => "sql",
-            TargetConfig::FileDrop { .. } => "file_drop",
+            TargetConfig::Tryton(_) => "tryton",
+            TargetConfig::FileDrop(_) => "file_drop",
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileDropFormat {
-    #[default]
-    Json,
-    Csv,
+/// `[workflow.acknowledgements]`: what prodline answers an X12 trading partner.
+/// A 997 for every X12 interchange received, an 855 for every X12 order
+/// posted, each one file in `outbound` for the EDI gateway to send.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgementsConfig {
+    /// Folder the acknowledgements are written to (created by `run` when missing).
+    pub outbound: PathBuf,
+    /// Our interchange id (ISA06 of what we send); absent: answer as the id the partner addressed.
+    #[serde(default)]
+    pub sender_id: Option<String>,
+    /// ISA05 qualifier of `sender_id`.
+    #[serde(default = "default_sender_qualifier")]
+    pub sender_qualifier: String,
+    /// Write a 997 functional acknowledgment for every X12 interchange received.
+    #[serde(default = "default_true")]
+    pub send_997: bool,
+    /// Write an 855 purchase order acknowledgment for every X12 order posted.
+    #[serde(default = "default_true")]
+    pub send_855: bool,
+}
+
+fn default_sender_qualifier() -> String {
+    "ZZ".to_owned()
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One config error, with the key it is about (`workflow[0].target.header.cust_po_2`).

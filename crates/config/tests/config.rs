@@ -229,3 +229,140 @@ fn a_missing_file_is_one_error_naming_the_file() {
     assert_eq!(errors.errors.len(), 1);
     assert!(errors.to_string().contains("absent.toml: 1 error\n  cannot read"), "{errors}");
 }
+
+/// The scaffold with its `[workflow.target]` (and the mapping tables after it) replaced by `tail`.
+async fn scaffold_with_target(tail: &str) -> (tempfile::TempDir, PathBuf) {
+    let (dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let Some(start) = text.rfind("\n[workflow.target]\n") else { panic!("scaffold has a target") };
+    std::fs::write(&path, format!("{}\n{tail}", &text[..start])).expect("write");
+    (dir, path)
+}
+
+#[tokio::test]
+async fn a_tryton_target_loads_with_its_password_file_beside_the_config() {
+    let tail = "[workflow.target]\ntype = \"tryton\"\nurl = \"http://127.0.0.1:1\"\ndatabase = \"erp\"\n\
+                user = \"admin\"\npassword_env = \"secrets/tryton.password\"\ncompany = \"Northwind\"\n";
+    let (_dir, path) = scaffold_with_target(tail).await;
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let TargetConfig::Tryton(tryton) = &config.workflow[0].target else { panic!("a tryton target") };
+    let folder = path.parent().expect("folder");
+    assert_eq!(tryton.password_env, folder.join("secrets/tryton.password").display().to_string());
+    assert_eq!(tryton.timeout_seconds, 30);
+    assert_eq!(config.workflow[0].target.kind(), "tryton");
+    // check logs in: nothing listens on port 1, and the password file is missing.
+    let report = check(&config).await;
+    let failed: Vec<_> = report.failures().collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0].key, "workflow[0].target");
+    assert!(failed[0].message.contains("password_env"), "{report}");
+}
+
+#[tokio::test]
+async fn tryton_target_mistakes_are_named_by_key() {
+    let tail = "[workflow.target]\ntype = \"tryton\"\nurl = \"https://erp.example\"\ndatabase = \"\"\n\
+                user = \"admin\"\npassword_env = \"tryton pw\"\npassword = \"hunter2\"\ncompany = \"N\"\n\
+                timeout_seconds = 0\n";
+    let (_dir, path) = scaffold_with_target(tail).await;
+    let errors = load_errors(&path);
+    for key in [
+        "workflow[0].target.password",
+        "workflow[0].target.password_env",
+        "workflow[0].target.url",
+        "workflow[0].target.database",
+        "workflow[0].target.timeout_seconds",
+    ] {
+        assert!(errors.errors.iter().any(|error| error.key == key), "no error for {key}: {errors}");
+    }
+    assert!(!errors.to_string().contains("hunter2"), "{errors}");
+}
+
+#[tokio::test]
+async fn a_file_drop_target_loads_as_connects_file_drop_config_json_by_default() {
+    let (_dir, path) = scaffold_with_target("[workflow.target]\ntype = \"file_drop\"\npath = \"drop\"\n").await;
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let TargetConfig::FileDrop(drop) = &config.workflow[0].target else { panic!("a file-drop target") };
+    let expected = prodline_config::FileDropConfig {
+        path: path.parent().expect("folder").join("drop"),
+        format: prodline_config::FileDropFormat::Json,
+    };
+    assert_eq!(drop, &expected);
+}
+
+#[tokio::test]
+async fn acknowledgements_load_with_defaults_and_mistakes_are_named_by_key() {
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let good = format!("{text}\n[workflow.acknowledgements]\noutbound = \"outbound\"\nsender_id = \"NORTHWIND\"\n");
+    std::fs::write(&path, good).expect("write");
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let acknowledgements = config.workflow[0].acknowledgements.clone().expect("acknowledgements");
+    assert_eq!(acknowledgements.outbound, deploy.join("outbound"));
+    assert_eq!((acknowledgements.sender_qualifier.as_str(), acknowledgements.send_997), ("ZZ", true));
+    assert!(acknowledgements.send_855);
+    let report = check(&config).await;
+    assert!(report.is_ok(), "{report}");
+    assert!(report.probes.iter().any(|probe| probe.key == "workflow[0].acknowledgements.outbound"), "{report}");
+
+    let bad = format!(
+        "{text}\n[workflow.acknowledgements]\noutbound = \"outbound\"\nsender_id = \"A-NAME-LONGER-THAN-15\"\n\
+         sender_qualifier = \"Z\"\n"
+    );
+    std::fs::write(&path, bad).expect("write");
+    let errors = load_errors(&path);
+    assert!(errors.errors.iter().any(|e| e.key == "workflow[0].acknowledgements.sender_id"), "{errors}");
+    assert!(errors.errors.iter().any(|e| e.key == "workflow[0].acknowledgements.sender_qualifier"), "{errors}");
+}
+
+/// Starts the test Dovecot (scripts/dovecot.sh: user `orders` on 127.0.0.1:10143).
+fn dovecot() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/dovecot.sh");
+    let output = std::process::Command::new("bash").arg(&script).arg("start").output().expect("run scripts/dovecot.sh");
+    assert!(
+        output.status.success(),
+        "scripts/dovecot.sh start failed (it installs and runs the test Dovecot):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_imap_source_defaults_to_tls_and_names_a_missing_ca_file() {
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    let imap = "[[workflow.sources]]\ntype = \"imap\"\nhost = \"imap.example.com\"\nuser = \"orders\"\n\
+                password_env = \"HOME\"\n\n[workflow.extractor]";
+    rewrite(&path, "[workflow.extractor]", imap);
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let mailbox = config.workflow[0].sources[1].mailbox().expect("an imap source").expect("HOME is set");
+    assert_eq!((mailbox.port, mailbox.security), (993, prodline_imap::Security::Tls));
+    assert_eq!((mailbox.folder.as_str(), mailbox.processed_folder), ("INBOX", None));
+
+    rewrite(
+        &path,
+        "password_env = \"HOME\"",
+        "password_env = \"HOME\"\nca_file = \"no-such.pem\"\nprocessed_folder = \"INBOX\"",
+    );
+    let errors = load_errors(&path);
+    assert!(errors.mentions("workflow[0].sources[1].ca_file"), "{errors}");
+    assert!(errors.mentions("workflow[0].sources[1].processed_folder"), "{errors}");
+}
+
+/// `check` logs in for real: a password the server refuses fails the probe.
+#[tokio::test]
+async fn check_logs_in_to_the_mailbox() {
+    dovecot();
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    // HOME is set everywhere and is not the test password.
+    let imap = "[[workflow.sources]]\ntype = \"imap\"\nhost = \"127.0.0.1\"\nport = 10143\nsecurity = \"plain\"\n\
+                user = \"orders\"\npassword_env = \"HOME\"\n\n[workflow.extractor]";
+    rewrite(&path, "[workflow.extractor]", imap);
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let report = check(&config).await;
+    let failed: Vec<_> = report.failures().collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert_eq!(failed[0].key, "workflow[0].sources[1]");
+    assert!(failed[0].message.contains("127.0.0.1:10143: login as orders refused"), "{report}");
+}

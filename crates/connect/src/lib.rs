@@ -1,7 +1,9 @@
 //! prodline's connectors to the outside: targets that post canonical orders
-//! into an ERP. For now, the SQL target: a legacy ERP's header and line
-//! tables on SQLite, PostgreSQL or MariaDB, filled through a declarative
-//! column mapping.
+//! into an ERP. The SQL target fills a legacy ERP's header and line tables on
+//! SQLite, PostgreSQL or MariaDB through a declarative column mapping; the
+//! Tryton target creates and confirms sales over JSON-RPC; the file-drop
+//! target writes one file per order into a folder. All three return
+//! `Result<Delivery, DeliveryError>`, so the runtime treats them alike.
 //!
 //! Architecture Invariant: delivery is at-least-once made idempotent: each
 //! delivery records its idempotency key in the same transaction as the rows,

@@ -270,3 +270,35 @@ async fn refused_connection_is_transient() {
     let error = TrytonTarget::build(&config).unwrap().deliver(&order, "k").await.unwrap_err();
     assert!(error.is_transient(), "{error:?}");
 }
+
+/// A server that accepts the connection and never answers: the attempt fails
+/// as transient once `timeout_seconds` has passed, instead of hanging.
+#[tokio::test]
+async fn a_server_that_never_answers_is_transient_after_the_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    // Holds every accepted connection open, reading nothing, until the test process ends.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let password = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(password.path(), "not-used\n").unwrap();
+    let config: TrytonTargetConfig = serde_json::from_value(json!({
+        "url": format!("http://{address}"),
+        "database": "prodline",
+        "user": "admin",
+        "password_env": password.path().display().to_string(),
+        "company": "Prodline Test Co",
+        "timeout_seconds": 1,
+    }))
+    .unwrap();
+    let target = TrytonTarget::build(&config).unwrap();
+    let order = order("PO-TRY-1009", vec![line(1, "GS-200", "1", "EA", "3.5")]);
+    let error = target.deliver(&order, "k").await.unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    let health = target.healthcheck().await.unwrap_err();
+    assert!(matches!(health, TrytonHealthcheckError::Unreachable { .. }), "{health:?}");
+}
