@@ -1,0 +1,114 @@
+//! `prodline demo` runs the whole loop: what it prints agrees with what the
+//! store and the ERP hold, and nothing is lost on the way.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::Command;
+
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, Row, SqliteConnection};
+
+const DOCUMENTS: &str = "150";
+
+fn demo(out: &Path) -> String {
+    let run = Command::new(env!("CARGO_BIN_EXE_prodline"))
+        .args(["demo", "--out", out.to_str().expect("utf-8 path"), "--documents", DOCUMENTS])
+        .output()
+        .unwrap_or_else(|e| panic!("running prodline demo: {e}"));
+    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(run.status.success(), "demo failed: {stdout}{}", String::from_utf8_lossy(&run.stderr));
+    stdout
+}
+
+async fn open(path: &Path) -> SqliteConnection {
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    SqliteConnection::connect_with(&options).await.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn scalar(connection: &mut SqliteConnection, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(connection).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+#[tokio::test]
+async fn demo_loop_posts_every_approved_order_once_and_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("demo");
+    let stdout = demo(&out);
+    let plant = out.join("plant");
+    let mut store = open(&plant.join("prodline.sqlite")).await;
+    let mut erp = open(&plant.join("erp.sqlite")).await;
+
+    // Every approved order of the store is one SO_HDR row.
+    let decisions: Vec<String> =
+        sqlx::query_scalar("SELECT decision FROM documents WHERE state IN ('approved', 'posted')")
+            .fetch_all(&mut store)
+            .await
+            .expect("approved decisions");
+    let mut approved = HashSet::new();
+    for decision in &decisions {
+        let decision: serde_json::Value = serde_json::from_str(decision).expect("stored decision JSON");
+        for planned in decision["orders"].as_array().expect("decision.orders") {
+            let order = &planned["order"];
+            approved.insert((order["customer_id"].to_string(), order["customer_po"].to_string()));
+        }
+    }
+    let headers = scalar(&mut erp, "SELECT COUNT(*) FROM SO_HDR").await;
+    assert!(headers > 0, "the demo posts orders into the ERP");
+    assert_eq!(usize::try_from(headers).ok(), Some(approved.len()), "one SO_HDR row per distinct approved order");
+    let lines = scalar(&mut erp, "SELECT COUNT(*) FROM SO_LIN").await;
+    assert!(stdout.contains(&format!("{headers} orders in SO_HDR, {lines} lines in SO_LIN")), "{stdout}");
+
+    // A customer's PO is in the ERP once.
+    let repeated = scalar(
+        &mut erp,
+        "SELECT COUNT(*) FROM (SELECT cust_no, cust_po_2 FROM SO_HDR GROUP BY cust_no, cust_po_2 HAVING COUNT(*) > 1)",
+    )
+    .await;
+    assert_eq!(repeated, 0, "a customer PO was posted twice");
+
+    // The review queue fills with what needs a person.
+    let in_review = scalar(&mut store, "SELECT COUNT(*) FROM documents WHERE state = 'in_review'").await;
+    assert!(in_review > 0, "{stdout}");
+
+    // Nothing lost: every file dropped is a document (or a byte-identical
+    // repeat of one), and every document is in review or terminal.
+    let documents = scalar(&mut store, "SELECT COUNT(*) FROM documents").await;
+    let settled = scalar(
+        &mut store,
+        "SELECT COUNT(*) FROM documents \
+         WHERE state IN ('in_review', 'posted', 'rejected', 'dead_lettered', 'quarantined')",
+    )
+    .await;
+    assert_eq!(settled, documents, "documents left half way");
+    let repeats = scalar(&mut store, "SELECT COUNT(*) FROM events WHERE kind = 'DuplicateReceived'").await;
+    let meta = std::fs::read_to_string(out.join("dataset/meta.jsonl")).expect("meta.jsonl");
+    let generated = i64::try_from(meta.lines().count()).expect("count");
+    assert_eq!(documents + repeats, generated, "every generated file was received");
+    let left: Vec<_> = std::fs::read_dir(plant.join("inbox"))
+        .expect("inbox")
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_file())
+        .collect();
+    assert!(left.is_empty(), "files left in the inbox: {left:?}");
+    let pending = sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE status = 'pending'")
+        .fetch_one(&mut store)
+        .await
+        .expect("pending deliveries")
+        .get::<i64, _>("n");
+    assert_eq!(pending, 0, "deliveries left in the outbox");
+
+    let config = plant.join("prodline.toml");
+    assert!(stdout.contains(&format!("prodline review list -c {}", config.display())), "{stdout}");
+    assert!(stdout.contains(&format!("prodline run -c {}", config.display())), "{stdout}");
+}
+
+#[test]
+fn a_second_demo_into_the_same_folder_starts_the_plant_clean() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("demo");
+    let first = demo(&out);
+    let second = demo(&out);
+    let line = |text: &str| text.lines().find(|line| line.contains("orders in SO_HDR")).map(str::to_owned);
+    assert!(line(&first).is_some(), "{first}");
+    assert_eq!(line(&first), line(&second), "the rerun posted onto the first run's ERP");
+}
