@@ -17,3 +17,4 @@ if [ ! -f "$corpus/MANIFEST.md" ]; then
 fi
 
 scripts/services.sh
+scripts/dovecot.sh start
