@@ -149,7 +149,7 @@ fn uid_text(uid: Option<u32>) -> String {
 pub struct MailboxPass {
     /// Messages stored and then flagged or moved.
     pub messages: u64,
-    /// New documents stored (messages and attachments); repeats are not counted.
+    /// New documents stored (attachments, and messages without any); repeats are not counted.
     pub stored: u64,
     /// Documents the store already had (a message stored before a crash, polled again).
     pub duplicates: u64,
@@ -300,18 +300,28 @@ async fn store_message<S: Store>(
         "attachments": attachments.len(),
         "mime_problem": problem,
     });
-    let received = document(message, file_name, from.clone(), raw, meta);
-    count(pass, store.receive(received).await.map_err(store_error)?.duplicate);
-    for (part, (file_name, bytes)) in attachments.into_iter().enumerate() {
+    if attachments.is_empty() {
+        // The message itself is the order (a body, or MIME too broken to split).
+        let received = document(message, file_name, from.clone(), raw, meta);
+        count(pass, store.receive(received).await.map_err(store_error)?.duplicate);
+        return Ok(());
+    }
+    // The attachments are the documents; the message is kept whole beside them
+    // (content-addressed, named in each attachment's meta) so nothing received
+    // is lost, without a second review item for the envelope around them.
+    store.put_blob(&raw).await.map_err(store_error)?;
+    for (part, (part_name, bytes)) in attachments.into_iter().enumerate() {
         let meta = json!({
             "workflow": message.workflow,
             "message_id": message_id,
+            "subject": subject,
+            "message_file_name": file_name,
             "message_sha256": message_sha.as_str(),
             "part": part,
             "uid": message.uid,
             "mailbox": message.mailbox,
         });
-        let received = document(message, file_name, from.clone(), bytes, meta);
+        let received = document(message, part_name, from.clone(), bytes, meta);
         count(pass, store.receive(received).await.map_err(store_error)?.duplicate);
     }
     Ok(())

@@ -198,36 +198,42 @@ async fn each_message_and_attachment_is_stored_then_the_message_is_flagged() {
     let pass = poll(&config(&folder), &store, "acme", now()).await.unwrap();
 
     let names: Vec<String> = documents(&store).await.into_iter().map(|document| document.file_name).collect();
-    assert_eq!((pass.messages, pass.stored, pass.duplicates), (3, 5, 0), "{pass:?} {names:?}");
+    assert_eq!((pass.messages, pass.stored, pass.duplicates), (3, 4, 0), "{pass:?} {names:?}");
     assert_eq!(pass.problems.len(), 1, "{pass:?}");
     assert!(pass.problems[0].contains("UID 3") && pass.problems[0].contains(&folder), "{:?}", pass.problems);
     let documents = documents(&store).await;
-    assert_eq!(documents.len(), 5);
+    assert_eq!(documents.len(), 4, "two attachments, a message without any, a broken message");
     assert!(documents.iter().all(|document| document.source == source_name("acme")));
-    assert_eq!(bytes_of(&store, &documents, "PO 4711 _ Acme.eml").await, messages[0]);
+    assert!(
+        documents.iter().all(|document| document.file_name != "PO 4711 _ Acme.eml"),
+        "no document for the envelope"
+    );
     assert_eq!(bytes_of(&store, &documents, "po4711.x12").await, X12_850);
     assert_eq!(bytes_of(&store, &documents, "po4711.csv").await, CSV);
     assert_eq!(bytes_of(&store, &documents, "Order.eml").await, messages[1]);
     assert_eq!(bytes_of(&store, &documents, "broken.eml").await, messages[2], "broken MIME is stored raw");
 
-    let raw = documents.iter().find(|document| document.file_name == "PO 4711 _ Acme.eml").unwrap();
-    assert_eq!(raw.from.as_deref(), Some("buyer@acme.example"));
-    assert_eq!(raw.meta["message_id"], "po4711@acme.example");
-    assert_eq!(raw.meta["subject"], "PO 4711 / Acme");
-    assert_eq!(raw.meta["uid"], 1);
-    assert_eq!(raw.meta["mailbox"], folder.as_str());
-    assert_eq!(raw.meta["workflow"], "acme");
     let csv = documents.iter().find(|document| document.file_name == "po4711.csv").unwrap();
-    assert_eq!(csv.meta["message_sha256"], raw.sha256.as_str());
+    let message_sha = prodline_store::Sha256::of(&messages[0]);
+    assert_eq!(csv.meta["message_sha256"], message_sha.as_str());
+    assert_eq!(store.blob(&message_sha).await.unwrap().as_deref(), Some(&messages[0][..]), "the message is kept whole");
+    assert_eq!(csv.meta["message_id"], "po4711@acme.example");
+    assert_eq!(csv.meta["subject"], "PO 4711 / Acme");
+    assert_eq!(csv.meta["message_file_name"], "PO 4711 _ Acme.eml");
+    assert_eq!(csv.meta["uid"], 1);
+    assert_eq!(csv.meta["mailbox"], folder.as_str());
+    assert_eq!(csv.meta["workflow"], "acme");
     assert_eq!(csv.meta["part"], 1);
     assert_eq!(csv.from.as_deref(), Some("buyer@acme.example"));
+    let body = documents.iter().find(|document| document.file_name == "Order.eml").unwrap();
+    assert!(body.from.is_some() && body.meta["attachments"] == 0, "{body:?}");
 
     let stored = vec!["\\Seen".to_owned(), STORED_KEYWORD.to_owned()];
     assert_eq!(flags(&mut admin, &folder).await, vec![(1, stored.clone()), (2, stored.clone()), (3, stored)]);
 
     let again = poll(&config(&folder), &store, "acme", now()).await.unwrap();
     assert_eq!((again.messages, again.stored, again.duplicates), (0, 0, 0), "a second poll takes nothing");
-    assert_eq!(documents_len(&store).await, 5);
+    assert_eq!(documents_len(&store).await, 4);
     admin.delete(&folder).await.unwrap();
 }
 
@@ -260,7 +266,7 @@ async fn with_a_processed_folder_messages_are_moved_after_storing() {
 
     let pass = poll(&config, &store, "acme", now()).await.unwrap();
 
-    assert_eq!((pass.messages, pass.stored), (2, 4), "{pass:?}");
+    assert_eq!((pass.messages, pass.stored), (2, 3), "{pass:?}");
     assert_eq!(flags(&mut admin, &folder).await, Vec::new(), "the folder is drained");
     let moved = flags(&mut admin, &processed).await;
     assert_eq!(moved.len(), 2);
@@ -272,7 +278,7 @@ async fn with_a_processed_folder_messages_are_moved_after_storing() {
 }
 
 /// The store refuses the CSV attachment (a trigger in the real SQLite file):
-/// the raw message and the X12 part are committed, the message stays unflagged;
+/// the raw message (a blob) and the X12 part are committed, the message stays unflagged;
 /// once the store works again the next poll completes it without a second copy.
 #[tokio::test]
 async fn a_store_failure_midway_leaves_the_message_untaken() {
@@ -296,12 +302,12 @@ async fn a_store_failure_midway_leaves_the_message_untaken() {
     assert!(matches!(error, ImapError::Store { uid: 1, .. }), "{error:?}");
     assert!(message.contains(&folder) && message.contains("127.0.0.1:") && message.contains("UID 1"), "{message}");
     assert_eq!(flags(&mut admin, &folder).await, vec![(1, Vec::new())], "not flagged, not even \\Seen");
-    assert_eq!(documents_len(&store).await, 2, "the raw message and the X12 part were committed");
+    assert_eq!(documents_len(&store).await, 1, "the X12 part was committed (the raw message as a blob)");
 
     sqlx::query("DROP TRIGGER refuse_csv").execute(&database).await.unwrap();
     let pass = poll(&config(&folder), &store, "acme", now()).await.unwrap();
-    assert_eq!((pass.messages, pass.stored, pass.duplicates), (1, 1, 2), "{pass:?}");
-    assert_eq!(documents_len(&store).await, 3);
+    assert_eq!((pass.messages, pass.stored, pass.duplicates), (1, 1, 1), "{pass:?}");
+    assert_eq!(documents_len(&store).await, 2);
     let stored = vec!["\\Seen".to_owned(), STORED_KEYWORD.to_owned()];
     assert_eq!(flags(&mut admin, &folder).await, vec![(1, stored)]);
     admin.delete(&folder).await.unwrap();
