@@ -99,9 +99,7 @@ impl SqlTarget {
     pub async fn build(config: &SqlTargetConfig) -> Result<SqlTarget, BuildError> {
         let plan = config.plan().map_err(BuildError::Config)?;
         let pool = connect(&plan, config.url.as_str()).await?;
-        let create = create_deliveries_sql(&plan);
-        on_pool!(&pool, pool => execute(pool, &create, &[]).await)
-            .map_err(|error| BuildError::Database { message: error.to_string() })?;
+        create_deliveries_table(&pool, &plan).await?;
         let (header, lines) =
             describe(&pool, &plan).await.map_err(|error| BuildError::Unreachable { message: error.to_string() })?;
         let missing = missing_objects(&plan, header.as_ref(), lines.as_ref());
@@ -194,6 +192,23 @@ fn qualified(plan: &MappingPlan, table: &str) -> String {
     match &plan.schema {
         Some(schema) => format!("{}.{table}", plan.dialect.quote(schema)),
         None => table,
+    }
+}
+
+/// Creates the deliveries table if missing. Two workers starting together can
+/// both miss it, and PostgreSQL then fails the slower `CREATE TABLE IF NOT
+/// EXISTS` on its catalog's unique key; by the next try the table exists.
+async fn create_deliveries_table(pool: &TargetPool, plan: &MappingPlan) -> Result<(), BuildError> {
+    const TRIES: u32 = 3;
+    let create = create_deliveries_sql(plan);
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match on_pool!(pool, pool => execute(pool, &create, &[]).await) {
+            Ok(_) => return Ok(()),
+            Err(_) if tries < TRIES => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            Err(error) => return Err(BuildError::Database { message: error.to_string() }),
+        }
     }
 }
 
