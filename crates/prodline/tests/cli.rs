@@ -134,6 +134,54 @@ fn run_once_posts_an_order_from_the_inbox_exactly_once() {
     assert!(stdout.contains("posted 0"), "{stdout}");
 }
 
+#[test]
+fn review_list_and_approve_through_the_binary_post_the_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deployment = dir.path().join("plant");
+    assert!(prodline(&["init", deployment.to_str().expect("utf-8 path")]).status.success());
+    let config = deployment.join("prodline.toml");
+    // The example's policy is `shadow`: every document waits for a person.
+    let text = std::fs::read_to_string(&config).expect("read config");
+    std::fs::write(&config, regex_free_replace(&text, "stable_seconds = ", "0")).expect("write config");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/x12/acme_850.x12");
+    std::fs::copy(&fixture, deployment.join("inbox/acme_850.x12")).expect("copy into the inbox");
+    let config = config.to_str().expect("utf-8 path");
+    let run = prodline(&["run", "-c", config, "--once"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success() && stdout.contains("review 1"), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
+
+    let listed = prodline(&["review", "list", "-c", config, "--json"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let queue: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("review list --json is JSON");
+    let [item] = queue.as_array().map(Vec::as_slice).unwrap_or_default() else { panic!("one document: {queue}") };
+    assert_eq!((item["file_name"].as_str(), item["reason"].as_str()), (Some("acme_850.x12"), Some("policy")));
+    let id = item["id"].to_string();
+    let table = prodline(&["review", "list", "-c", config]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("acme_850.x12"), "a readable table");
+
+    let approved = prodline(&["review", "approve", &id, "-c", config, "--actor", "erin"]);
+    let stdout = String::from_utf8_lossy(&approved.stdout);
+    assert!(approved.status.success(), "{stdout}{}", String::from_utf8_lossy(&approved.stderr));
+    assert!(stdout.contains(&format!("document {id} approved by erin")), "{stdout}");
+    let run = prodline(&["run", "-c", config, "--once"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success() && stdout.contains("posted 1"), "{stdout}");
+
+    // Acting again fails, naming the document and its state; the outbox shows the delivery.
+    let again = prodline(&["review", "approve", &id, "-c", config]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "approving twice must fail");
+    assert!(stderr.contains(&format!("document {id} is posted")), "{stderr}");
+    let outbox = prodline(&["outbox", "list", "-c", config, "--status", "delivered", "--json"]);
+    let deliveries: serde_json::Value = serde_json::from_slice(&outbox.stdout).expect("outbox list --json is JSON");
+    assert_eq!(deliveries.as_array().map(Vec::len), Some(1), "{deliveries}");
+    let show = prodline(&["review", "show", &id, "-c", config]);
+    let stdout = String::from_utf8_lossy(&show.stdout);
+    assert!(stdout.contains("ReviewApproved") && stdout.contains("erin"), "{stdout}");
+    let bad = prodline(&["outbox", "list", "-c", config, "--status", "lost"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--status \"lost\""));
+}
+
 /// `key = <digits>` becomes `key = value` wherever it appears.
 fn regex_free_replace(text: &str, key: &str, value: &str) -> String {
     text.lines()

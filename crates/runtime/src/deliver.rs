@@ -1,18 +1,25 @@
-//! The outbox: due deliveries to the workflow's SQL target, retried with
+//! The outbox: due deliveries to the workflow's target, retried with
 //! back-off when the failure is transient, dead-lettered when the ERP refuses.
 //! A document is `posted` once none of its deliveries is pending.
+//!
+//! The target's circuit breaker decides whether a due delivery is tried at
+//! all: while it is open, deliveries stay due and their attempt count does not
+//! move, so an outage does not use up the dead-letter budget. Its opening and
+//! closing are events in the audit trail (kind `OutcomeRecorded`, details
+//! `{"circuit": "open" | "closed", ...}`, no document).
 
 use std::collections::HashSet;
 
 use chrono::TimeDelta;
 use prodline_connect::{Delivery as Posting, DeliveryError};
 use prodline_core::CanonicalOrder;
-use prodline_store::{Delivery, DocumentId, DocumentState, EventKind, Store, StoreError};
+use prodline_store::{Delivery, DeliveryStatus, DocumentId, DocumentState, EventKind, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::backoff::{MAX_ATTEMPTS, retry_delay};
+use crate::breaker::{CircuitState, Permit, Transition};
 use crate::process::workflow_name;
-use crate::{Clock, RunSummary, RuntimeError, Workflow};
+use crate::{CircuitReport, Clock, RunSummary, RuntimeError, Workflow};
 
 const OUTBOX: &str = "outbox";
 /// Deliveries attempted per pass.
@@ -24,46 +31,111 @@ const PENDING_SNAPSHOT: u32 = 10_000;
 const FAR_AHEAD: TimeDelta = TimeDelta::days(36_500);
 
 pub(crate) async fn deliver_due<S: Store>(
-    workflow: &Workflow,
+    workflow: &mut Workflow,
     store: &S,
     clock: &dyn Clock,
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
     let due = store.due_deliveries(workflow.target_name(), clock.now(), BATCH).await?;
-    for delivery in &due {
-        attempt(workflow, store, clock, delivery, summary).await?;
+    for (index, delivery) in due.iter().enumerate() {
+        if workflow.breaker.permit(clock.now()) == Permit::Wait {
+            summary.deferred += u64::try_from(due.len() - index).unwrap_or(u64::MAX);
+            break;
+        }
+        let transition = match attempt(workflow, store, clock, delivery, summary).await? {
+            Attempt::Answered => workflow.breaker.succeeded().map(|transition| (transition, None)),
+            Attempt::Transient(error) => {
+                workflow.breaker.failed(clock.now()).map(|transition| (transition, Some(error)))
+            }
+            Attempt::NotTried => {
+                workflow.breaker.untried(clock.now());
+                None
+            }
+        };
+        if let Some((transition, error)) = transition {
+            record_circuit(workflow, store, transition, error.as_deref()).await?;
+        }
+    }
+    let state = workflow.breaker.state();
+    if state != CircuitState::Closed {
+        summary.circuits.push(CircuitReport { target: workflow.target_name().to_owned(), state });
     }
     settle_approved(workflow, store, clock, summary).await
 }
 
+/// An event without a document: the circuit of this workflow's target opened or closed.
+async fn record_circuit<S: Store>(
+    workflow: &Workflow,
+    store: &S,
+    transition: Transition,
+    error: Option<&str>,
+) -> Result<(), RuntimeError> {
+    let details = match transition {
+        Transition::Opened { until, failures } => json!({
+            "circuit": "open",
+            "target": workflow.target_name(),
+            "until": until,
+            "failures_in_a_row": failures,
+            "last_error": error,
+        }),
+        Transition::Closed => json!({ "circuit": "closed", "target": workflow.target_name() }),
+    };
+    store.record_event(None, EventKind::OutcomeRecorded, OUTBOX, details).await?;
+    Ok(())
+}
+
+/// What one delivery told about the target, for its circuit breaker.
+enum Attempt {
+    /// The target answered: posted, already posted, or refused the order.
+    Answered,
+    /// No answer, or one that says "later"; the error.
+    Transient(String),
+    /// The order never reached the target (unreadable payload, unmappable order).
+    NotTried,
+}
+
+/// Tries one delivery and records its outcome.
 async fn attempt<S: Store>(
     workflow: &Workflow,
     store: &S,
     clock: &dyn Clock,
     delivery: &Delivery,
     summary: &mut RunSummary,
-) -> Result<(), RuntimeError> {
+) -> Result<Attempt, RuntimeError> {
     let payload = delivery.payload.get("order").cloned().unwrap_or(Value::Null);
     let order = match serde_json::from_value::<CanonicalOrder>(payload) {
         Ok(order) => order,
         Err(error) => {
             let error = format!("the outbox payload is not an order: {error}");
-            return give_up(store, delivery, &error, summary).await;
+            give_up(store, delivery, &error, summary).await?;
+            return Ok(Attempt::NotTried);
         }
     };
     match workflow.target.deliver(&order, &delivery.idempotency_key).await {
-        Ok(posting) => record_posting(store, clock, delivery, &posting).await,
-        Err(error) if error.is_transient() => retry_later(store, clock, delivery, &error, summary).await,
-        Err(error) => give_up(store, delivery, &error.to_string(), summary).await,
+        Ok(posting) => {
+            let erp_key = record_posting(store, clock, delivery, &posting).await?;
+            crate::ack::acknowledge_posted(workflow, store, clock, delivery, &order, erp_key, summary).await?;
+            Ok(Attempt::Answered)
+        }
+        Err(error) if error.is_transient() => {
+            retry_later(store, clock, delivery, &error, summary).await?;
+            Ok(Attempt::Transient(error.to_string()))
+        }
+        Err(error) => {
+            give_up(store, delivery, &error.to_string(), summary).await?;
+            let answered = matches!(error, DeliveryError::Rejected { .. });
+            Ok(if answered { Attempt::Answered } else { Attempt::NotTried })
+        }
     }
 }
 
-async fn record_posting<S: Store>(
+/// Records the attempt as done; returns the ERP's key of the order.
+async fn record_posting<'p, S: Store>(
     store: &S,
     clock: &dyn Clock,
     delivery: &Delivery,
-    posting: &Posting,
-) -> Result<(), RuntimeError> {
+    posting: &'p Posting,
+) -> Result<&'p str, RuntimeError> {
     let (erp_key, already_posted) = match posting {
         Posting::Posted { erp_key } => (erp_key, false),
         Posting::AlreadyPosted { erp_key } => (erp_key, true),
@@ -77,7 +149,7 @@ async fn record_posting<S: Store>(
         "already_posted": already_posted,
     });
     store.record_event(Some(delivery.document_id), EventKind::OutcomeRecorded, OUTBOX, details).await?;
-    Ok(())
+    Ok(erp_key)
 }
 
 async fn retry_later<S: Store>(
@@ -130,8 +202,11 @@ async fn settle_approved<S: Store>(
         if workflow_name(&document) != Some(workflow.config.name.as_str()) || waiting.contains(&document.id) {
             continue;
         }
-        let events = store.events(document.id).await?;
-        let dead_lettered = events.iter().any(|event| event.kind == EventKind::DeliveryDeadLettered);
+        // By the deliveries' status, not the events: a replayed dead letter (review's
+        // `outbox replay`) is pending again and, once delivered, settles as posted.
+        let mine = prodline_store::DeliveryFilter { document_id: Some(document.id), ..Default::default() };
+        let deliveries = store.deliveries(&mine, PENDING_SNAPSHOT).await?;
+        let dead_lettered = deliveries.iter().any(|delivery| delivery.status == DeliveryStatus::DeadLettered);
         let to = if dead_lettered { DocumentState::DeadLettered } else { DocumentState::Posted };
         finish(store, document.id, to, json!({ "target": workflow.target_name() }), summary).await?;
     }

@@ -7,18 +7,32 @@
 //!    outcome and decision stored, and the document moved to `decided`;
 //! 3. routing: `decided` documents become `approved` (one outbox delivery per
 //!    order) or go to the review queue (`in_review`), with the reason;
-//! 4. delivery: due outbox rows are posted to the SQL target; transient
-//!    failures are retried with back-off, refusals dead-lettered.
+//! 4. delivery: due outbox rows are posted to the target (SQL, Tryton or a
+//!    file drop); transient failures are retried with back-off, refusals
+//!    dead-lettered; a circuit breaker per target stops attempts (and the
+//!    counting of attempts) while the target is down;
+//! 5. acknowledgements (when configured): an X12 997 per interchange when a
+//!    document is processed, an X12 855 per order once posted.
+//!
+//! IMAP and HTTP sources are served elsewhere (the mailbox intake, the
+//! binary's upload endpoint); the run loop skips them.
 //!
 //! Architecture Invariant: each step reads only what the previous one
 //! stored, so a crash anywhere is followed, on restart, by a pass that picks
 //! up where the store says; idempotency keys make the ERP see each order once.
 //! The runtime is the only crate here that touches the clock and the disk.
 
+mod ack;
 mod backoff;
+mod breaker;
 mod deliver;
 mod intake;
+mod mailbox;
+mod memory;
+pub mod outbox;
 mod process;
+pub mod review;
+mod target;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -27,12 +41,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use prodline_config::{Config, SourceConfig, TargetConfig, WorkflowConfig};
-use prodline_connect::{BuildError, SqlTarget};
+use prodline_config::{Config, SourceConfig, WorkflowConfig};
 use prodline_extract::{MasterData, MasterDataError, Memory};
 use prodline_store::{Store, StoreError};
 
+pub use ack::{control_855, control_997, our_order_number};
 pub use backoff::{MAX_ATTEMPTS, retry_delay};
+pub use breaker::{Breaker, BreakerSettings, CircuitState, Permit, Transition};
+pub use target::{DELIVERY_TIMEOUT, TRYTON_CALLS_PER_DELIVERY, TargetBuildError};
 
 /// Poll interval of `run` when no folder source states one.
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -40,6 +56,7 @@ const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// Where the runtime reads the time: the system clock in production, a fixed
 /// one in tests that step through back-off.
 pub trait Clock: Send + Sync {
+    /// The current time.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -53,16 +70,13 @@ impl Clock for SystemClock {
     }
 }
 
+/// Why a run could not start or a pass stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("workflow {workflow}: master data: {source}")]
     MasterData { workflow: String, source: MasterDataError },
     #[error("workflow {workflow}: target: {source}")]
-    Target { workflow: String, source: BuildError },
-    #[error("workflow {workflow}: {kind} sources are not run yet; only folder sources are")]
-    UnsupportedSource { workflow: String, kind: &'static str },
-    #[error("workflow {workflow}: {kind} targets are not run yet; only sql targets are")]
-    UnsupportedTarget { workflow: String, kind: &'static str },
+    Target { workflow: String, source: TargetBuildError },
     #[error("{}: {source}", .path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("store: {0}")]
@@ -82,6 +96,10 @@ pub struct RunSummary {
     pub posted: u64,
     pub dead_lettered: u64,
     pub quarantined: u64,
+    /// Due deliveries not attempted because their target's circuit was open.
+    pub deferred: u64,
+    /// Targets whose circuit is not closed at the end of the pass.
+    pub circuits: Vec<CircuitReport>,
     /// Problems that did not stop the pass (a file that could not be moved), each naming its path.
     pub problems: Vec<String>,
 }
@@ -95,6 +113,9 @@ impl RunSummary {
         self.posted += other.posted;
         self.dead_lettered += other.dead_lettered;
         self.quarantined += other.quarantined;
+        self.deferred += other.deferred;
+        // The latest pass knows the circuits' current state.
+        self.circuits = other.circuits;
         self.problems.extend(other.problems);
     }
 }
@@ -106,6 +127,16 @@ impl fmt::Display for RunSummary {
             "received {}, decided {} (auto {}, review {}), posted {}, dead-lettered {}, quarantined {}",
             self.received, self.decided, self.auto, self.review, self.posted, self.dead_lettered, self.quarantined
         )?;
+        if self.deferred > 0 {
+            write!(f, ", deferred {}", self.deferred)?;
+        }
+        for circuit in &self.circuits {
+            match circuit.state {
+                CircuitState::Open { until } => write!(f, "\n  circuit {}: open until {until}", circuit.target)?,
+                CircuitState::HalfOpen => write!(f, "\n  circuit {}: half-open", circuit.target)?,
+                CircuitState::Closed => write!(f, "\n  circuit {}: closed", circuit.target)?,
+            }
+        }
         for problem in &self.problems {
             write!(f, "\n  problem: {problem}")?;
         }
@@ -113,14 +144,26 @@ impl fmt::Display for RunSummary {
     }
 }
 
+/// A target's circuit that is not closed, as a pass ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitReport {
+    /// The outbox target name (the workflow's name).
+    pub target: String,
+    pub state: CircuitState,
+}
+
 /// One workflow ready to run: its master data, its learning memory and its target.
 struct Workflow {
     config: WorkflowConfig,
     master: MasterData,
-    /// In-process only: after a restart duplicate detection starts from empty
-    /// (the idempotency keys still keep the ERP free of repeats).
+    /// Persisted per workflow with compare-and-set (`memory.rs`): refreshed
+    /// before each processing step, saved after it.
     memory: Memory,
-    target: SqlTarget,
+    /// The stored version `memory` was loaded from or saved as (0: none yet); see `memory.rs`.
+    memory_version: i64,
+    target: target::Target,
+    /// Stops deliveries to the target while it is down.
+    breaker: Breaker,
     /// Last look at each inbox file, for the stability check.
     looks: HashMap<PathBuf, intake::Look>,
 }
@@ -139,8 +182,9 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Loads master data and connects every target; fails on a source or
-    /// target kind this slice does not run yet, rather than ignoring it.
+    /// Loads master data, connects every target and creates the
+    /// acknowledgements' outbound folders. IMAP and HTTP sources are not run
+    /// here (see the crate comment).
     pub async fn new(config: &Config) -> Result<Runner, RuntimeError> {
         let mut workflows = Vec::with_capacity(config.workflow.len());
         for workflow in &config.workflow {
@@ -154,22 +198,24 @@ impl Runner {
         let mut summary = RunSummary::default();
         for workflow in &mut self.workflows {
             intake::intake(workflow, store, clock, &mut summary).await?;
+            mailbox::intake_mailboxes(workflow, store, clock, &mut summary).await?;
         }
         process::process_received(&mut self.workflows, store, clock, &self.worker, &mut summary).await?;
         process::route_decided(&self.workflows, store, clock, &self.worker, &mut summary).await?;
-        for workflow in &self.workflows {
+        for workflow in &mut self.workflows {
             deliver::deliver_due(workflow, store, clock, &mut summary).await?;
         }
         Ok(summary)
     }
 
-    /// The shortest poll interval of the folder sources.
+    /// The shortest poll interval of the folder and mailbox sources.
     pub fn poll_interval(&self) -> Duration {
         self.workflows
             .iter()
             .flat_map(|workflow| &workflow.config.sources)
             .filter_map(|source| match source {
-                SourceConfig::Folder { poll_interval_seconds, .. } => Some(Duration::from_secs(*poll_interval_seconds)),
+                SourceConfig::Folder { poll_interval_seconds, .. }
+                | SourceConfig::Imap { poll_interval_seconds, .. } => Some(Duration::from_secs(*poll_interval_seconds)),
                 _ => None,
             })
             .min()
@@ -186,21 +232,26 @@ impl Runner {
 
 async fn build_workflow(config: &WorkflowConfig) -> Result<Workflow, RuntimeError> {
     let workflow = || config.name.clone();
-    for source in &config.sources {
-        let kind = match source {
-            SourceConfig::Folder { .. } => continue,
-            SourceConfig::Imap { .. } => "imap",
-            SourceConfig::Http { .. } => "http",
-        };
-        return Err(RuntimeError::UnsupportedSource { workflow: workflow(), kind });
-    }
-    let TargetConfig::Sql(sql) = &config.target else {
-        return Err(RuntimeError::UnsupportedTarget { workflow: workflow(), kind: config.target.kind() });
-    };
     let master = MasterData::load_dir(&config.master)
         .map_err(|source| RuntimeError::MasterData { workflow: workflow(), source })?;
-    let target = SqlTarget::build(sql).await.map_err(|source| RuntimeError::Target { workflow: workflow(), source })?;
-    Ok(Workflow { config: config.clone(), master, memory: Memory::default(), target, looks: HashMap::new() })
+    let target = target::Target::build(&config.target)
+        .await
+        .map_err(|source| RuntimeError::Target { workflow: workflow(), source })?;
+    if let Some(acknowledgements) = &config.acknowledgements {
+        let outbound = &acknowledgements.outbound;
+        tokio::fs::create_dir_all(outbound)
+            .await
+            .map_err(|source| RuntimeError::Io { path: outbound.clone(), source })?;
+    }
+    Ok(Workflow {
+        config: config.clone(),
+        master,
+        memory: Memory::default(),
+        memory_version: 0,
+        target,
+        breaker: Breaker::new(BreakerSettings::default()),
+        looks: HashMap::new(),
+    })
 }
 
 /// `prodline run --once`: build, one pass, close.

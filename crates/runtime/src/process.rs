@@ -8,12 +8,12 @@ use chrono::TimeDelta;
 use prodline_config::DecisionPolicy;
 use prodline_connect::idempotency_key;
 use prodline_core::{CanonicalOrder, Decision, ReasonCode};
-use prodline_extract::{Context, Outcome};
-use prodline_store::{DocumentRecord, DocumentState, Store};
+use prodline_extract::{Context, Memory, Outcome};
+use prodline_store::{DocumentId, DocumentRecord, DocumentState, NewDelivery, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Clock, RunSummary, RuntimeError, Workflow};
+use crate::{Clock, RunSummary, RuntimeError, Workflow, memory};
 
 /// How long a worker holds a claimed document.
 const LEASE: TimeDelta = TimeDelta::minutes(5);
@@ -23,22 +23,28 @@ const PIPELINE: &str = "pipeline";
 /// The revision number of the idempotency key: revisions go to review (see `review_reason`).
 const ORIGINAL: u32 = 0;
 
-/// What routing needs from a decision, stored with `set_decision`.
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredDecision {
-    decision: String,
-    confidence: f64,
-    reasons: Vec<prodline_core::Reason>,
-    orders: Vec<PlannedOrder>,
+/// What routing (and a reviewer) needs from a decision, stored with `set_decision`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredDecision {
+    /// `auto` or `review`, as the pipeline decided.
+    pub decision: String,
+    pub confidence: f64,
+    pub reasons: Vec<prodline_core::Reason>,
+    /// The enterable orders.
+    pub orders: Vec<PlannedOrder>,
 }
 
 /// One order to enter, as decided.
-#[derive(Debug, Serialize, Deserialize)]
-struct PlannedOrder {
-    order: CanonicalOrder,
-    revision: bool,
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlannedOrder {
+    pub order: CanonicalOrder,
+    /// A replacement or change of an earlier PO (the SQL target cannot amend).
+    pub revision: bool,
 }
 
+/// One processing step: each workflow's memory is refreshed from the store
+/// first (lessons and orders from other processes), and saved after with
+/// what this step observed, even when the step stopped on an error.
 pub(crate) async fn process_received<S: Store>(
     workflows: &mut [Workflow],
     store: &S,
@@ -46,12 +52,42 @@ pub(crate) async fn process_received<S: Store>(
     worker: &str,
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
+    for workflow in workflows.iter_mut() {
+        memory::refresh(store, &workflow.config.name, &mut workflow.memory, &mut workflow.memory_version).await?;
+    }
+    let mut observed: Vec<Vec<(Outcome, Context)>> = workflows.iter().map(|_| Vec::new()).collect();
+    let step = decide_received(workflows, store, clock, worker, summary, &mut observed).await;
+    for (workflow, seen) in workflows.iter_mut().zip(&observed) {
+        if seen.is_empty() {
+            continue;
+        }
+        let reobserve = |memory: &mut Memory| {
+            for (outcome, context) in seen {
+                memory.observe(outcome, context);
+            }
+        };
+        let name = &workflow.config.name;
+        memory::save(store, name, &mut workflow.memory, &mut workflow.memory_version, reobserve).await?;
+    }
+    step
+}
+
+async fn decide_received<S: Store>(
+    workflows: &mut [Workflow],
+    store: &S,
+    clock: &dyn Clock,
+    worker: &str,
+    summary: &mut RunSummary,
+    observed: &mut [Vec<(Outcome, Context)>],
+) -> Result<(), RuntimeError> {
     for _ in 0..BATCH {
         let Some(claimed) = store.claim(worker, DocumentState::Received, clock.now(), LEASE).await? else {
             return Ok(());
         };
         let document = claimed.document;
-        let Some(workflow) = workflow_of(workflows, &document) else {
+        let found =
+            workflow_index(workflows, &document).and_then(|i| Some((workflows.get_mut(i)?, observed.get_mut(i)?)));
+        let Some((workflow, observed)) = found else {
             let error = unknown_workflow(&document);
             quarantine(store, &document, DocumentState::Received, &error, summary).await?;
             continue;
@@ -61,8 +97,12 @@ pub(crate) async fn process_received<S: Store>(
             quarantine(store, &document, DocumentState::Received, &error, summary).await?;
             continue;
         };
+        crate::ack::acknowledge_received(workflow, store, clock, &document, &bytes, summary).await?;
         match decide(workflow, &document, &bytes) {
-            Ok(outcome) => record_decision(store, &document, &outcome, summary).await?,
+            Ok((outcome, context)) => {
+                record_decision(store, &document, &outcome, summary).await?;
+                observed.push((outcome, context));
+            }
             Err(error) => quarantine(store, &document, DocumentState::Received, &error, summary).await?,
         }
     }
@@ -71,19 +111,26 @@ pub(crate) async fn process_received<S: Store>(
 
 /// Runs the extractor; a panic (none is known) quarantines the document
 /// instead of stopping the pipeline.
-fn decide(workflow: &mut Workflow, document: &DocumentRecord, bytes: &[u8]) -> Result<Outcome, String> {
-    let context = Context {
-        file_name: Some(document.file_name.clone()),
-        from: document.from.clone(),
-        received_at: Some(document.received_at),
-    };
+/// Observes the outcome in the workflow's memory at once, so later documents
+/// of the same step see it; returns it with its context for the save.
+fn decide(workflow: &mut Workflow, document: &DocumentRecord, bytes: &[u8]) -> Result<(Outcome, Context), String> {
+    let context = context_of(document);
     let decision_config = workflow.config.decision.decision_config();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         prodline_extract::process(bytes, &context, &workflow.master, &workflow.memory, &decision_config)
     }))
     .map_err(|_| "the extractor panicked on this document".to_owned())?;
     workflow.memory.observe(&outcome, &context);
-    Ok(outcome)
+    Ok((outcome, context))
+}
+
+/// What the pipeline is told about a stored document.
+pub(crate) fn context_of(document: &DocumentRecord) -> Context {
+    Context {
+        file_name: Some(document.file_name.clone()),
+        from: document.from.clone(),
+        received_at: Some(document.received_at),
+    }
 }
 
 async fn record_decision<S: Store>(
@@ -182,7 +229,7 @@ fn review_reason(policy: DecisionPolicy, stored: &StoredDecision) -> Option<(&'s
         // The SQL target inserts orders; it cannot amend the one a revision changes.
         return Some(("revision", "a revision of an earlier PO: the target cannot amend an order".to_owned()));
     }
-    if stored.orders.iter().any(|planned| planned.order.customer_id.is_none() || planned.order.customer_po.is_none()) {
+    if stored.orders.iter().any(|planned| !has_key(&planned.order)) {
         return Some(("missing_key", "an order lacks the customer or PO its idempotency key needs".to_owned()));
     }
     None
@@ -201,8 +248,6 @@ async fn send_to_review<S: Store>(
     Ok(())
 }
 
-/// Enqueues every order, then approves: a crash in between re-enqueues on
-/// restart, which the outbox's key uniqueness turns into nothing.
 async fn approve<S: Store>(
     workflow: &Workflow,
     store: &S,
@@ -210,20 +255,61 @@ async fn approve<S: Store>(
     stored: &StoredDecision,
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
-    let mut keys = Vec::with_capacity(stored.orders.len());
-    for planned in &stored.orders {
-        let order = &planned.order;
-        let customer = order.customer_id.as_deref().unwrap_or_default();
-        let po = order.customer_po.as_deref().unwrap_or_default();
-        let key = idempotency_key(&workflow.config.name, customer, po, ORIGINAL);
-        let payload = json!({ "order": order });
-        store.enqueue_delivery(document.id, workflow.target_name(), &key, payload).await?;
-        keys.push(key);
-    }
-    let details = json!({ "target": workflow.target_name(), "idempotency_keys": keys });
-    store.transition(document.id, DocumentState::Decided, DocumentState::Approved, PIPELINE, details).await?;
+    let orders: Vec<&CanonicalOrder> = stored.orders.iter().map(|planned| &planned.order).collect();
+    let from = DocumentState::Decided;
+    approve_orders(
+        store,
+        &workflow.config.name,
+        workflow.target_name(),
+        document.id,
+        from,
+        PIPELINE,
+        &orders,
+        json!({}),
+    )
+    .await?;
     summary.auto += 1;
     Ok(())
+}
+
+/// The one approval rule, for routing and for a reviewer: one outbox row
+/// per order, keyed by (workflow, customer, PO, revision 0), written with the
+/// move to `approved` in one transaction (so a document moved meanwhile gets
+/// no delivery). Returns the idempotency keys. The caller has checked that
+/// every order has its customer and PO.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn approve_orders<S: Store>(
+    store: &S,
+    workflow: &str,
+    target: &str,
+    document: DocumentId,
+    from: DocumentState,
+    actor: &str,
+    orders: &[&CanonicalOrder],
+    mut details: Value,
+) -> Result<Vec<String>, StoreError> {
+    let mut keys = Vec::with_capacity(orders.len());
+    let mut deliveries = Vec::with_capacity(orders.len());
+    for order in orders {
+        let customer = order.customer_id.as_deref().unwrap_or_default();
+        let po = order.customer_po.as_deref().unwrap_or_default();
+        let key = idempotency_key(workflow, customer, po, ORIGINAL);
+        let payload = json!({ "order": order });
+        deliveries.push(NewDelivery { target: target.to_owned(), idempotency_key: key.clone(), payload });
+        keys.push(key);
+    }
+    if let Some(map) = details.as_object_mut() {
+        map.insert("target".to_owned(), json!(target));
+        map.insert("idempotency_keys".to_owned(), json!(keys));
+    }
+    store.approve(document, from, actor, details, deliveries).await?;
+    Ok(keys)
+}
+
+/// Whether each order has the customer and PO its idempotency key needs.
+pub(crate) fn has_key(order: &CanonicalOrder) -> bool {
+    let present = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    present(&order.customer_id) && present(&order.customer_po)
 }
 
 async fn quarantine<S: Store>(
@@ -243,9 +329,9 @@ pub(crate) fn workflow_name(document: &DocumentRecord) -> Option<&str> {
     document.meta.get("workflow").and_then(Value::as_str)
 }
 
-fn workflow_of<'a>(workflows: &'a mut [Workflow], document: &DocumentRecord) -> Option<&'a mut Workflow> {
+fn workflow_index(workflows: &[Workflow], document: &DocumentRecord) -> Option<usize> {
     let name = workflow_name(document)?;
-    workflows.iter_mut().find(|workflow| workflow.config.name == name)
+    workflows.iter().position(|workflow| workflow.config.name == name)
 }
 
 fn unknown_workflow(document: &DocumentRecord) -> String {

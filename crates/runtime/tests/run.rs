@@ -324,3 +324,30 @@ async fn a_document_of_a_workflow_no_longer_configured_is_quarantined_with_the_r
     );
     assert!(deployment.erp_orders().await.is_empty());
 }
+
+/// A mailbox that cannot be reached is a problem of the pass naming host:port;
+/// the folder intake and the rest of the pass still run.
+#[tokio::test]
+async fn an_unreachable_mailbox_is_a_problem_and_the_pass_goes_on() {
+    let mut deployment = Deployment::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("free port");
+    let config_path = deployment.root.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&config_path).expect("config text");
+    let imap = format!(
+        "[[workflow.sources]]\ntype = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\n\
+         user = \"orders\"\npassword_env = \"HOME\"\n\n[workflow.extractor]"
+    );
+    std::fs::write(&config_path, text.replacen("[workflow.extractor]", &imap, 1)).expect("write config");
+    deployment.config = Config::load(&config_path).expect("config loads");
+    deployment.drop_file("po-1.x12", x12_850("4500000001", 101, &[VALVE_3_4]).as_bytes());
+    let store = deployment.open_store().await;
+
+    let summary = run_once(&deployment.config, &store, &CLOCK).await.expect("the pass is not stopped");
+
+    assert_eq!((summary.received, summary.posted), (1, 1), "{summary}");
+    assert_eq!(summary.problems.len(), 1, "{summary}");
+    assert!(summary.problems[0].contains(&format!("cannot connect to 127.0.0.1:{port}")), "{summary}");
+}

@@ -5,8 +5,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::model::{
-    Claimed, Delivery, DeliveryId, DocumentId, DocumentRecord, DocumentState, Event, EventId, EventKind, Receipt,
-    Received, Sha256,
+    Claimed, Delivery, DeliveryFilter, DeliveryId, DocumentId, DocumentRecord, DocumentState, Event, EventId,
+    EventKind, NewDelivery, Receipt, Received, Sha256,
 };
 use crate::{PostgresStore, SqliteStore, Store, StoreResult};
 
@@ -133,6 +133,17 @@ impl Store for AnyStore {
         forward!(self.enqueue_delivery(document_id, target, idempotency_key, payload))
     }
 
+    async fn approve(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        actor: &str,
+        details: Value,
+        deliveries: Vec<NewDelivery>,
+    ) -> StoreResult<u32> {
+        forward!(self.approve(id, from, actor, details, deliveries))
+    }
+
     async fn due_deliveries(&self, target: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Delivery>> {
         forward!(self.due_deliveries(target, now, limit))
     }
@@ -148,5 +159,33 @@ impl Store for AnyStore {
 
     async fn dead_letter(&self, id: DeliveryId, error: &str) -> StoreResult<()> {
         forward!(self.dead_letter(id, error))
+    }
+
+    async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<Delivery>> {
+        forward!(self.delivery(id))
+    }
+
+    async fn deliveries(&self, filter: &DeliveryFilter, limit: u32) -> StoreResult<Vec<Delivery>> {
+        forward!(self.deliveries(filter, limit))
+    }
+
+    async fn retry_delivery_now(&self, id: DeliveryId, now: DateTime<Utc>, actor: &str) -> StoreResult<()> {
+        forward!(self.retry_delivery_now(id, now, actor))
+    }
+
+    async fn replay_delivery(&self, id: DeliveryId, actor: &str) -> StoreResult<()> {
+        forward!(self.replay_delivery(id, actor))
+    }
+
+    async fn count_by_state(&self) -> StoreResult<Vec<(DocumentState, u64)>> {
+        forward!(self.count_by_state())
+    }
+
+    async fn load_memory(&self, workflow: &str) -> StoreResult<Option<(i64, Value)>> {
+        forward!(self.load_memory(workflow))
+    }
+
+    async fn save_memory(&self, workflow: &str, expected_version: i64, memory: Value) -> StoreResult<bool> {
+        forward!(self.save_memory(workflow, expected_version, memory))
     }
 }

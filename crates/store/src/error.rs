@@ -17,6 +17,9 @@ pub enum StoreError {
     DeliveryNotFound(DeliveryId),
     #[error("delivery {delivery_id} is {status}, no longer pending")]
     DeliveryClosed { delivery_id: DeliveryId, status: String },
+    /// Only a dead-lettered delivery can be replayed.
+    #[error("delivery {delivery_id} is {status}, not dead_lettered: only a dead letter can be replayed")]
+    DeliveryNotDeadLettered { delivery_id: DeliveryId, status: String },
     /// A stored value the store did not write in this form (hand edits, a newer schema).
     #[error("table {table}, row {row}, column {column}: {problem}")]
     Corrupt { table: &'static str, row: i64, column: &'static str, problem: String },

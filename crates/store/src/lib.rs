@@ -6,6 +6,32 @@
 //!
 //! Every write that changes a document appends its audit event in the same
 //! transaction, and every call returns only after the commit.
+//!
+//! # The document state machine
+//!
+//! ```text
+//! received ─▶ decided ─▶ approved ─▶ posted
+//!    │           │   ▲       │
+//!    │           ▼   │       └────▶ dead_lettered ──(replay_delivery)──▶ approved
+//!    │       in_review ─▶ rejected
+//!    └─▶ quarantined            (`parsed` is reserved for a separate read step)
+//! ```
+//!
+//! [`Store::transition`] moves a document by compare-and-set and refuses to
+//! move one out of a terminal state (`posted`, `rejected`, `quarantined`,
+//! `dead_lettered`). The one exception is deliberate and has its own method:
+//! [`Store::replay_delivery`] sends a dead-lettered delivery back to
+//! `pending` and its document from `dead_lettered` back to `approved`, in one
+//! transaction with a `DeliveryReplayed` event naming the person who asked.
+//! It is the only way out of `dead_lettered`.
+//!
+//! Outbox rows go `pending` → `delivered`, or `pending` → `dead_lettered` →
+//! (replay) `pending`; `retry_delivery_now` only moves a pending row's next
+//! attempt to now.
+//!
+//! Each workflow's learning memory is one JSON snapshot with a version:
+//! [`Store::save_memory`] is a compare-and-set on that version, so two
+//! processes never overwrite each other's lessons unseen.
 
 mod any;
 mod decode;
@@ -25,8 +51,8 @@ use crate::decode::Cell;
 pub use any::AnyStore;
 pub use error::StoreError;
 pub use model::{
-    Claimed, Delivery, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event, EventId,
-    EventKind, Receipt, Received, Sha256, to_micros_precision,
+    Claimed, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event,
+    EventId, EventKind, NewDelivery, Receipt, Received, Sha256, to_micros_precision,
 };
 pub use postgres::{PgConfig, PostgresStore, redact_url};
 pub use sqlite::SqliteStore;
@@ -116,6 +142,21 @@ pub trait Store: Send + Sync {
         payload: Value,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
+    /// Approves a document and enqueues its deliveries in one transaction:
+    /// moves it from `from` to `approved` (compare-and-set, as `transition`,
+    /// logging `DocumentStateChanged` with `actor` and `details`) and adds each
+    /// delivery (`DeliveryEnqueued`), skipping a (target, key) already present.
+    /// Returns how many were new. Nothing is stored when the move loses, so a
+    /// document rejected meanwhile never gets deliveries.
+    fn approve(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        actor: &str,
+        details: Value,
+        deliveries: Vec<NewDelivery>,
+    ) -> impl Future<Output = StoreResult<u32>> + Send;
+
     /// Pending deliveries to `target` due at `now`, earliest first.
     fn due_deliveries(
         &self,
@@ -135,6 +176,82 @@ pub trait Store: Send + Sync {
 
     /// Gives up on a delivery and logs `DeliveryDeadLettered`.
     fn dead_letter(&self, id: DeliveryId, error: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// One outbox row.
+    fn delivery(&self, id: DeliveryId) -> impl Future<Output = StoreResult<Option<Delivery>>> + Send;
+
+    /// Outbox rows matching `filter`, oldest first.
+    fn deliveries(
+        &self,
+        filter: &DeliveryFilter,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Delivery>>> + Send;
+
+    /// Makes a pending delivery due at `now` (a person's "retry now") and logs
+    /// `DeliveryRetried` with `actor`. `DeliveryClosed` when it is not pending.
+    fn retry_delivery_now(
+        &self,
+        id: DeliveryId,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The only way out of `dead_lettered`: the delivery goes back to pending
+    /// (attempts 0, due now) and its document, when dead-lettered, back to
+    /// `approved`, in one transaction that logs `DeliveryReplayed` and the
+    /// `DocumentStateChanged` with `actor`. `DeliveryNotDeadLettered` for a
+    /// delivery in any other status; `Conflict` when the document is neither
+    /// `dead_lettered` nor `approved`.
+    fn replay_delivery(&self, id: DeliveryId, actor: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Documents per state, every state listed (zeros included), in `DocumentState::ALL` order.
+    fn count_by_state(&self) -> impl Future<Output = StoreResult<Vec<(DocumentState, u64)>>> + Send;
+
+    /// The workflow's memory snapshot and its version; `None` before the first save.
+    fn load_memory(&self, workflow: &str) -> impl Future<Output = StoreResult<Option<(i64, Value)>>> + Send;
+
+    /// Saves the workflow's memory if its stored version is still
+    /// `expected_version` (0: none saved yet); the new version is
+    /// `expected_version + 1`. False, and nothing stored, on a lost race.
+    fn save_memory(
+        &self,
+        workflow: &str,
+        expected_version: i64,
+        memory: Value,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+}
+
+/// Fills in the states no row has, in `DocumentState::ALL` order.
+fn all_state_counts(counted: Vec<(String, i64)>) -> StoreResult<Vec<(DocumentState, u64)>> {
+    let mut counts: Vec<(DocumentState, u64)> = DocumentState::ALL.into_iter().map(|state| (state, 0)).collect();
+    for (state, count) in counted {
+        let state = Cell::new("documents", 0, "state").state(&state)?;
+        if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == state) {
+            slot.1 = u64::try_from(count).unwrap_or_default();
+        }
+    }
+    Ok(counts)
+}
+
+/// The details of a `DeliveryReplayed` event.
+fn replay_details(delivery: &Delivery, document_moved: bool) -> Value {
+    json!({
+        "delivery_id": delivery.id,
+        "target": delivery.target,
+        "previous_attempts": delivery.attempts,
+        "previous_error": delivery.last_error,
+        "document_moved": document_moved,
+    })
+}
+
+/// Why a replay finds the document in a state it cannot take back.
+fn replay_document_state(delivery: &Delivery, actual: Option<&str>) -> StoreResult<Option<StoreError>> {
+    let Some(actual) = actual else { return Ok(Some(StoreError::DocumentNotFound(delivery.document_id))) };
+    let actual = Cell::new("documents", delivery.document_id.0, "state").state(actual)?;
+    if actual == DocumentState::Approved {
+        return Ok(None);
+    }
+    Ok(Some(StoreError::Conflict { document_id: delivery.document_id, expected: DocumentState::DeadLettered, actual }))
 }
 
 /// The details of a `DocumentStateChanged` event.

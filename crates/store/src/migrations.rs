@@ -10,10 +10,16 @@ use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// (version, description, SQL) of each SQLite migration, in order.
-const SQLITE: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/sqlite/0001_initial.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
+    (2, "memory", include_str!("../migrations/sqlite/0002_memory.sql")),
+];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
-const POSTGRES: &[(i64, &str, &str)] = &[(1, "initial", include_str!("../migrations/postgres/0001_initial.sql"))];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
+    (2, "memory", include_str!("../migrations/postgres/0002_memory.sql")),
+];
 
 pub(crate) fn sqlite() -> Migrator {
     migrator(SQLITE)

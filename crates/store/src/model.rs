@@ -159,10 +159,18 @@ pub enum EventKind {
     ReviewEdited,
     DeliveryEnqueued,
     DeliveryDeadLettered,
+    /// The target took the order (or already had it): details hold the ERP's key.
+    DeliveryPosted,
+    /// A person made a pending delivery due now.
+    DeliveryRetried,
+    /// A person sent a dead-lettered delivery back to pending; the only way out of `dead_lettered`.
+    DeliveryReplayed,
+    /// A reviewer's correction taught the workflow's memory (cross-references, aliases).
+    MemoryLearned,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 14] = [
         Self::DocumentReceived,
         Self::DuplicateReceived,
         Self::DocumentStateChanged,
@@ -173,6 +181,10 @@ impl EventKind {
         Self::ReviewEdited,
         Self::DeliveryEnqueued,
         Self::DeliveryDeadLettered,
+        Self::DeliveryPosted,
+        Self::DeliveryRetried,
+        Self::DeliveryReplayed,
+        Self::MemoryLearned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -187,6 +199,10 @@ impl EventKind {
             Self::ReviewEdited => "ReviewEdited",
             Self::DeliveryEnqueued => "DeliveryEnqueued",
             Self::DeliveryDeadLettered => "DeliveryDeadLettered",
+            Self::DeliveryPosted => "DeliveryPosted",
+            Self::DeliveryRetried => "DeliveryRetried",
+            Self::DeliveryReplayed => "DeliveryReplayed",
+            Self::MemoryLearned => "MemoryLearned",
         }
     }
 
@@ -251,7 +267,7 @@ pub struct Claimed {
 }
 
 /// One row of the audit trail.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub id: EventId,
     pub at: DateTime<Utc>,
@@ -261,7 +277,8 @@ pub struct Event {
     pub details: Value,
 }
 
-/// Where an outbox row stands.
+/// Where an outbox row stands: `pending` → `delivered`, or `pending` →
+/// `dead_lettered` → (replay) `pending`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryStatus {
@@ -284,8 +301,30 @@ impl DeliveryStatus {
     }
 }
 
-/// One write to a target waiting in (or done from) the outbox.
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One write to add to the outbox together with an approval.
 #[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    pub target: String,
+    pub idempotency_key: String,
+    pub payload: Value,
+}
+
+/// Which outbox rows `Store::deliveries` lists; `None` fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeliveryFilter {
+    pub target: Option<String>,
+    pub status: Option<DeliveryStatus>,
+    pub document_id: Option<DocumentId>,
+}
+
+/// One write to a target waiting in (or done from) the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delivery {
     pub id: DeliveryId,
     pub document_id: DocumentId,

@@ -15,12 +15,12 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::decode::Cell;
 use crate::model::{
-    Claimed, Delivery, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event, EventId,
-    EventKind, Receipt, Received, Sha256,
+    Claimed, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event,
+    EventId, EventKind, NewDelivery, Receipt, Received, Sha256,
 };
 use crate::{
-    Store, StoreError, StoreResult, check_transition, closed_delivery, lease_end, lost_transition, migrations, now,
-    receipt_event, state_change_details,
+    Store, StoreError, StoreResult, all_state_counts, check_transition, closed_delivery, lease_end, lost_transition,
+    migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
 };
 
 const DEFAULT_MAX_CONNECTIONS: u32 = 5;
@@ -397,25 +397,50 @@ impl Store for PostgresStore {
         if exists.is_none() {
             return Err(StoreError::DocumentNotFound(document_id));
         }
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO deliveries (document_id, target, idempotency_key, payload, status, next_attempt_at, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (target, idempotency_key) DO NOTHING \
-             RETURNING id",
-        )
-        .bind(document_id.0)
-        .bind(target)
-        .bind(idempotency_key)
-        .bind(Json(&payload))
-        .bind(DeliveryStatus::Pending.as_str())
-        .bind(at)
-        .bind(at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(delivery_id) = inserted else { return Ok(false) };
-        let details = json!({ "delivery_id": delivery_id, "target": target, "idempotency_key": idempotency_key });
-        insert_event(&mut tx, at, Some(document_id), EventKind::DeliveryEnqueued, "outbox", details).await?;
+        let new = insert_delivery(&mut tx, at, document_id, target, idempotency_key, &payload).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(new)
+    }
+
+    async fn approve(
+        &self,
+        id: DocumentId,
+        from: DocumentState,
+        actor: &str,
+        details: Value,
+        deliveries: Vec<NewDelivery>,
+    ) -> StoreResult<u32> {
+        check_transition(id, from, DocumentState::Approved)?;
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE documents SET state = $1, claimed_by = NULL, lease_until = NULL, updated_at = $2 \
+             WHERE id = $3 AND state = $4",
+        )
+        .bind(DocumentState::Approved.as_str())
+        .bind(at)
+        .bind(id.0)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(lost_transition(id, from, actual.as_deref())?);
+        }
+        let mut new = 0;
+        for delivery in &deliveries {
+            if insert_delivery(&mut tx, at, id, &delivery.target, &delivery.idempotency_key, &delivery.payload).await? {
+                new += 1;
+            }
+        }
+        let details = state_change_details(from, DocumentState::Approved, details);
+        insert_event(&mut tx, at, Some(id), EventKind::DocumentStateChanged, actor, details).await?;
+        tx.commit().await?;
+        Ok(new)
     }
 
     async fn due_deliveries(&self, target: &str, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Delivery>> {
@@ -484,6 +509,183 @@ impl Store for PostgresStore {
         tx.commit().await?;
         Ok(())
     }
+    async fn delivery(&self, id: DeliveryId) -> StoreResult<Option<Delivery>> {
+        let row = sqlx::query(concat!("SELECT ", delivery_columns!(), " FROM deliveries WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(delivery_from_row).transpose()
+    }
+
+    async fn deliveries(&self, filter: &DeliveryFilter, limit: u32) -> StoreResult<Vec<Delivery>> {
+        // NULL parameters match every row, so one statement serves every filter.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries WHERE ($1::TEXT IS NULL OR target = $1) AND ($2::TEXT IS NULL OR status = $2) \
+             AND ($3::BIGINT IS NULL OR document_id = $3) ORDER BY id LIMIT $4"
+        ))
+        .bind(filter.target.as_deref())
+        .bind(filter.status.map(DeliveryStatus::as_str))
+        .bind(filter.document_id.map(|id| id.0))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from_row).collect()
+    }
+
+    async fn retry_delivery_now(&self, id: DeliveryId, now: DateTime<Utc>, actor: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' \
+             RETURNING document_id, target",
+        )
+        .bind(now)
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(delivery_not_pending(&mut tx, id).await);
+        };
+        let document_id: i64 = row.try_get("document_id")?;
+        let target: String = row.try_get("target")?;
+        let details = json!({ "delivery_id": id.0, "target": target, "due_at": now });
+        insert_event(&mut tx, crate::now(), Some(DocumentId(document_id)), EventKind::DeliveryRetried, actor, details)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn replay_delivery(&self, id: DeliveryId, actor: &str) -> StoreResult<()> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        // Row locks in the same order as `transition` users take them never deadlock with it:
+        // the delivery first, then its document.
+        let row = sqlx::query(concat!("SELECT ", delivery_columns!(), " FROM deliveries WHERE id = $1 FOR UPDATE"))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(delivery) = row.as_ref().map(delivery_from_row).transpose()? else {
+            return Err(StoreError::DeliveryNotFound(id));
+        };
+        if delivery.status != DeliveryStatus::DeadLettered {
+            return Err(StoreError::DeliveryNotDeadLettered { delivery_id: id, status: delivery.status.to_string() });
+        }
+        sqlx::query(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL \
+             WHERE id = $2",
+        )
+        .bind(at)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let moved = sqlx::query(
+            "UPDATE documents SET state = $1, claimed_by = NULL, lease_until = NULL, updated_at = $2 \
+             WHERE id = $3 AND state = $4",
+        )
+        .bind(DocumentState::Approved.as_str())
+        .bind(at)
+        .bind(delivery.document_id.0)
+        .bind(DocumentState::DeadLettered.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !moved {
+            let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = $1")
+                .bind(delivery.document_id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(error) = replay_document_state(&delivery, actual.as_deref())? {
+                return Err(error);
+            }
+        }
+        let document_id = Some(delivery.document_id);
+        insert_event(&mut tx, at, document_id, EventKind::DeliveryReplayed, actor, replay_details(&delivery, moved))
+            .await?;
+        if moved {
+            let details = state_change_details(
+                DocumentState::DeadLettered,
+                DocumentState::Approved,
+                json!({ "delivery_id": id.0, "replay": true }),
+            );
+            insert_event(&mut tx, at, document_id, EventKind::DocumentStateChanged, actor, details).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count_by_state(&self) -> StoreResult<Vec<(DocumentState, u64)>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM documents GROUP BY state").fetch_all(&self.pool).await?;
+        all_state_counts(rows)
+    }
+
+    async fn load_memory(&self, workflow: &str) -> StoreResult<Option<(i64, Value)>> {
+        let row: Option<(i64, Json<Value>)> =
+            sqlx::query_as("SELECT version, memory FROM memories WHERE workflow = $1")
+                .bind(workflow)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(version, memory)| (version, memory.0)))
+    }
+
+    async fn save_memory(&self, workflow: &str, expected_version: i64, memory: Value) -> StoreResult<bool> {
+        let at = now();
+        let changed = if expected_version == 0 {
+            sqlx::query(
+                "INSERT INTO memories (workflow, version, memory, updated_at) VALUES ($1, 1, $2, $3) \
+                 ON CONFLICT (workflow) DO NOTHING",
+            )
+            .bind(workflow)
+            .bind(Json(&memory))
+            .bind(at)
+            .execute(&self.pool)
+            .await?
+        } else {
+            sqlx::query(
+                "UPDATE memories SET version = version + 1, memory = $1, updated_at = $2 \
+                 WHERE workflow = $3 AND version = $4",
+            )
+            .bind(Json(&memory))
+            .bind(at)
+            .bind(workflow)
+            .bind(expected_version)
+            .execute(&self.pool)
+            .await?
+        };
+        Ok(changed.rows_affected() == 1)
+    }
+}
+
+/// Adds one pending delivery with its `DeliveryEnqueued` event; false when
+/// the target already has the key.
+async fn insert_delivery(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    document_id: DocumentId,
+    target: &str,
+    idempotency_key: &str,
+    payload: &Value,
+) -> StoreResult<bool> {
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO deliveries (document_id, target, idempotency_key, payload, status, next_attempt_at, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (target, idempotency_key) DO NOTHING \
+             RETURNING id",
+    )
+    .bind(document_id.0)
+    .bind(target)
+    .bind(idempotency_key)
+    .bind(Json(payload))
+    .bind(DeliveryStatus::Pending.as_str())
+    .bind(at)
+    .bind(at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(delivery_id) = inserted else { return Ok(false) };
+    let details = json!({ "delivery_id": delivery_id, "target": target, "idempotency_key": idempotency_key });
+    insert_event(conn, at, Some(document_id), EventKind::DeliveryEnqueued, "outbox", details).await?;
+    Ok(true)
 }
 
 async fn insert_blob(conn: &mut PgConnection, sha: &Sha256, bytes: &[u8]) -> StoreResult<()> {

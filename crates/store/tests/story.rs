@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use prodline_store::{
-    AnyStore, DeliveryStatus, DocumentId, DocumentState, EventId, EventKind, PgConfig, PostgresStore, Received, Sha256,
-    SqliteStore, Store, StoreError, to_micros_precision,
+    AnyStore, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentState, EventId, EventKind, NewDelivery,
+    PgConfig, PostgresStore, Received, Sha256, SqliteStore, Store, StoreError, to_micros_precision,
 };
 use serde_json::json;
 
@@ -38,7 +38,7 @@ fn binary_bytes() -> Vec<u8> {
 /// database again: for a restart, and for a second handle (a second worker).
 async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> TestResult {
     let store = open().await;
-    assert_eq!(store.schema_version().await?, 1);
+    assert_eq!(store.schema_version().await?, 2);
 
     // Blobs: binary bytes round-trip under their SHA-256.
     let bytes = binary_bytes();
@@ -87,6 +87,12 @@ async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> T
     close(second).await;
 
     outbox_story(&store, first.document_id).await?;
+    replay_story(&store).await?;
+    count_story(&store).await?;
+
+    let second = open().await;
+    memory_story(&store, &second).await?;
+    close(second).await;
     close(store).await;
     Ok(())
 }
@@ -256,6 +262,115 @@ async fn outbox_story<S: Store>(store: &S, id: DocumentId) -> TestResult {
     let kinds: Vec<EventKind> = store.events(id).await?.iter().map(|e| e.kind).collect();
     assert_eq!(kinds.iter().filter(|k| **k == EventKind::DeliveryEnqueued).count(), 2);
     assert_eq!(kinds.last(), Some(&EventKind::DeliveryDeadLettered));
+    Ok(())
+}
+
+/// Listing, retry-now and replay: the only way out of `dead_lettered`.
+async fn replay_story<S: Store>(store: &S) -> TestResult {
+    use DocumentState::*;
+    let id = store.receive(received("replay", "po-2002.edi", b"ST*850*2002~")).await?.document_id;
+    store.transition(id, Received, Decided, "pipeline", json!({})).await?;
+    store.transition(id, Decided, InReview, "pipeline", json!({})).await?;
+    // Approval and its deliveries are one write; a lost compare-and-set stores no delivery.
+    let delivery = |key: &str| NewDelivery {
+        target: "erp".to_owned(),
+        idempotency_key: key.to_owned(),
+        payload: json!({ "order": key }),
+    };
+    let deliveries = vec![delivery("PO-2002/acme"), delivery("PO-2003/acme"), delivery("PO-2002/acme")];
+    let stale = store.approve(id, Decided, "dave", json!({}), deliveries.clone()).await;
+    assert!(matches!(stale, Err(StoreError::Conflict { actual: InReview, .. })), "{stale:?}");
+    let mine = DeliveryFilter { document_id: Some(id), ..DeliveryFilter::default() };
+    assert!(store.deliveries(&mine, 10).await?.is_empty(), "a lost approval enqueues nothing");
+    assert_eq!(store.approve(id, InReview, "dave", json!({ "note": "ok" }), deliveries).await?, 2, "one key once");
+    let approved = store.events(id).await?;
+    let Some(last) = approved.last() else { panic!("no events for {id}") };
+    assert_eq!(
+        (last.kind, last.actor.as_str(), &last.details["to"]),
+        (EventKind::DocumentStateChanged, "dave", &json!("approved"))
+    );
+    assert_eq!(approved.iter().filter(|e| e.kind == EventKind::DeliveryEnqueued).count(), 2);
+    let rows = store.deliveries(&mine, 10).await?;
+    let [refused, other] = rows.as_slice() else { panic!("two deliveries of document {id}, not {}", rows.len()) };
+    assert_eq!(store.delivery(refused.id).await?.as_ref(), Some(refused));
+    assert_eq!(store.delivery(DeliveryId(i64::MAX)).await?, None);
+
+    // Retry now: a pending delivery scheduled far ahead becomes due at once, with an event naming who asked.
+    let far = to_micros_precision(Utc::now() + TimeDelta::days(1));
+    store.record_attempt(other.id, Err("ERP locked".to_owned()), far).await?;
+    let soon = to_micros_precision(Utc::now());
+    assert!(!store.due_deliveries("erp", soon, 10).await?.iter().any(|d| d.id == other.id));
+    store.retry_delivery_now(other.id, soon, "carol").await?;
+    assert!(store.due_deliveries("erp", soon, 10).await?.iter().any(|d| d.id == other.id));
+    let missing = store.retry_delivery_now(DeliveryId(i64::MAX), soon, "carol").await;
+    assert!(matches!(missing, Err(StoreError::DeliveryNotFound(_))), "{missing:?}");
+
+    // Refused, dead-lettered, and the document with it.
+    store.record_attempt(refused.id, Err("credit hold".to_owned()), soon).await?;
+    store.dead_letter(refused.id, "credit hold").await?;
+    store.transition(id, Approved, DeadLettered, "outbox", json!({})).await?;
+    let closed = store.retry_delivery_now(refused.id, soon, "carol").await;
+    assert!(matches!(closed, Err(StoreError::DeliveryClosed { .. })), "{closed:?}");
+    let by_status = DeliveryFilter { status: Some(DeliveryStatus::DeadLettered), ..DeliveryFilter::default() };
+    let dead: Vec<DeliveryId> = store.deliveries(&by_status, 10).await?.iter().map(|d| d.id).collect();
+    assert!(dead.contains(&refused.id) && !dead.contains(&other.id), "{dead:?}");
+    let by_target = DeliveryFilter { target: Some("archive".to_owned()), ..DeliveryFilter::default() };
+    assert!(store.deliveries(&by_target, 10).await?.iter().all(|d| d.target == "archive"));
+    assert_eq!(store.deliveries(&by_target, 10).await?.len(), 1);
+    assert_eq!(store.deliveries(&DeliveryFilter::default(), 2).await?.len(), 2, "the limit holds");
+
+    // `transition` cannot leave dead_lettered; replay can, for delivery and document together.
+    let refused_exit = store.transition(id, DeadLettered, Approved, "carol", json!({})).await;
+    assert!(matches!(refused_exit, Err(StoreError::Terminal { .. })), "{refused_exit:?}");
+    let not_dead = store.replay_delivery(other.id, "carol").await;
+    assert!(matches!(not_dead, Err(StoreError::DeliveryNotDeadLettered { .. })), "{not_dead:?}");
+    store.replay_delivery(refused.id, "carol").await?;
+    let Some(replayed) = store.delivery(refused.id).await? else { panic!("delivery vanished") };
+    assert_eq!(
+        (replayed.status, replayed.attempts, replayed.last_error.as_deref()),
+        (DeliveryStatus::Pending, 0, None)
+    );
+    let Some(document) = store.document(id).await? else { panic!("document {id} vanished") };
+    assert_eq!(document.state, Approved);
+    let events = store.events(id).await?;
+    let tail: Vec<(EventKind, &str)> = events.iter().rev().take(2).rev().map(|e| (e.kind, e.actor.as_str())).collect();
+    assert_eq!(tail, [(EventKind::DeliveryReplayed, "carol"), (EventKind::DocumentStateChanged, "carol")]);
+    assert_eq!(events[events.len() - 2].details["previous_error"], json!("credit hold"));
+    assert!(events.iter().any(|e| e.kind == EventKind::DeliveryRetried && e.actor == "carol"));
+    let twice = store.replay_delivery(refused.id, "carol").await;
+    assert!(matches!(twice, Err(StoreError::DeliveryNotDeadLettered { .. })), "{twice:?}");
+
+    // A dead letter whose document was posted meanwhile is refused, and nothing changes.
+    let archive = store.deliveries(&by_target, 10).await?;
+    let posted = store.replay_delivery(archive[0].id, "carol").await;
+    assert!(matches!(posted, Err(StoreError::Conflict { actual: Posted, .. })), "{posted:?}");
+    let Some(still) = store.delivery(archive[0].id).await? else { panic!("archive delivery vanished") };
+    assert_eq!(still.status, DeliveryStatus::DeadLettered, "a refused replay rolls back");
+    Ok(())
+}
+
+async fn count_story<S: Store>(store: &S) -> TestResult {
+    let counts = store.count_by_state().await?;
+    assert_eq!(counts.iter().map(|(state, _)| *state).collect::<Vec<_>>(), DocumentState::ALL);
+    for (state, count) in counts {
+        let listed = store.list(state, 10_000).await?.len() as u64;
+        assert_eq!(count, listed, "{state}");
+    }
+    Ok(())
+}
+
+/// Two handles (two processes) share one memory per workflow through compare-and-set.
+async fn memory_story<S: Store>(one: &S, two: &S) -> TestResult {
+    assert_eq!(one.load_memory("orders").await?, None);
+    assert!(one.save_memory("orders", 0, json!({ "learned": ["a"] })).await?);
+    assert!(!two.save_memory("orders", 0, json!({ "learned": ["b"] })).await?, "a second first save loses");
+    assert_eq!(two.load_memory("orders").await?, Some((1, json!({ "learned": ["a"] }))));
+    assert!(two.save_memory("orders", 1, json!({ "learned": ["a", "b"] })).await?);
+    assert!(!one.save_memory("orders", 1, json!({ "learned": ["a", "c"] })).await?, "a stale version loses");
+    assert_eq!(one.load_memory("orders").await?, Some((2, json!({ "learned": ["a", "b"] }))));
+    assert!(one.save_memory("orders", 2, json!({ "learned": ["a", "b", "c"] })).await?);
+    assert_eq!(one.load_memory("other").await?, None, "memories are per workflow");
+    assert_eq!(two.load_memory("orders").await?.map(|(version, _)| version), Some(3));
     Ok(())
 }
 
