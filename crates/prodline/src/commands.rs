@@ -178,7 +178,8 @@ pub struct DemoArgs {
 }
 
 pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
-    if args.out.exists() && std::fs::read_dir(&args.out)?.next().is_some() && !args.out.join("truth.jsonl").exists() {
+    let is_demo = args.out.join("dataset").join("truth.jsonl").exists();
+    if args.out.exists() && std::fs::read_dir(&args.out)?.next().is_some() && !is_demo {
         bail!("{} exists and is not a demo folder; choose another --out", args.out.display());
     }
     let dataset = args.out.join("dataset");
@@ -203,9 +204,12 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let report = prodline_eval::run(&opts)?;
     println!("\nEval, replayed in received order (each correction learned after its decision):");
     print!("{}", report.summary());
-    println!("\nWhere to look next:");
-    println!("  {}  the HTML report", args.out.join("report.html").display());
-    println!("  {}  one line per document: decision, reasons, orders", args.out.join("predictions.jsonl").display());
+    let plant = block_on(crate::demo_loop::run(&args.out, &dataset))??;
+    plant.print(&args.out.join("report.html"));
+    println!(
+        "  {}  the eval, one line per document: decision, reasons, orders",
+        args.out.join("predictions.jsonl").display()
+    );
     println!("  prodline extract {}/docs/<file> --master {}/master", dataset.display(), dataset.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -229,7 +233,7 @@ fn print_demo_summary(s: &prodline_demo::DemoSummary) {
 }
 
 /// `init` and `check` talk to databases and sockets: a small runtime for them.
-fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> anyhow::Result<F::Output> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     Ok(runtime.block_on(future))
 }
@@ -245,7 +249,7 @@ pub fn init(dir: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// The configuration, or every error in it printed by key.
-fn load_config(config_path: &Path) -> Option<prodline_config::Config> {
+pub(crate) fn load_config(config_path: &Path) -> Option<prodline_config::Config> {
     match prodline_config::Config::load(config_path) {
         Ok(config) => Some(config),
         Err(errors) => {
@@ -271,7 +275,7 @@ pub fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         let summary = if once {
             prodline_runtime::run_once(&config, &store, &clock).await
         } else {
-            prodline_runtime::run(&config, &store, &clock, shutdown_signal()).await
+            run_serving_http(&config, &store, &clock).await?
         };
         store.close().await;
         anyhow::Ok(summary?)
@@ -280,7 +284,46 @@ pub fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn open_store(config: &prodline_config::StoreConfig) -> anyhow::Result<prodline_store::AnyStore> {
+/// `prodline run` without `--once`: the run loop, plus one upload listener per
+/// `http` source feeding its workflow, all stopped by the same SIGTERM or
+/// Ctrl-C. Every listener is bound before the loop starts, so a port in use
+/// fails the command at once; uploads in flight are answered before exit.
+async fn run_serving_http(
+    config: &prodline_config::Config,
+    store: &prodline_store::AnyStore,
+    clock: &prodline_runtime::SystemClock,
+) -> anyhow::Result<Result<prodline_runtime::RunSummary, prodline_runtime::RuntimeError>> {
+    // Dropping `stop` (on an early return too) stops every listener.
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    let mut servers = Vec::new();
+    // The review routes need the whole configuration (targets, master data).
+    let shared_config = std::sync::Arc::new(config.clone());
+    for workflow in &config.workflow {
+        for source in &workflow.sources {
+            let prodline_config::SourceConfig::Http { listen } = source else { continue };
+            let listener =
+                prodline_api::bind(listen).await.with_context(|| format!("workflow {}: http source", workflow.name))?;
+            if let Ok(address) = listener.local_addr() {
+                eprintln!("workflow {}: uploads on http://{address}/api/v1/documents", workflow.name);
+            }
+            let state = prodline_api::ApiState::new(store.clone(), workflow.name.clone())
+                .with_config(std::sync::Arc::clone(&shared_config));
+            let mut stopped = stopped.clone();
+            let shutdown = async move {
+                let _ = stopped.changed().await;
+            };
+            servers.push(tokio::spawn(prodline_api::serve_on(listener, state, shutdown)));
+        }
+    }
+    let summary = prodline_runtime::run(config, store, clock, shutdown_signal()).await;
+    drop(stop);
+    for server in servers {
+        server.await.context("an http listener stopped abnormally")??;
+    }
+    Ok(summary)
+}
+
+pub(crate) async fn open_store(config: &prodline_config::StoreConfig) -> anyhow::Result<prodline_store::AnyStore> {
     use prodline_config::StoreConfig;
     Ok(match config {
         StoreConfig::Sqlite { path } => prodline_store::SqliteStore::open(path)
