@@ -110,7 +110,8 @@ async fn erp_headers(root: &Path) -> Vec<(String, String, i64)> {
 
 async fn flags(session: &mut Session, folder: &str) -> Vec<String> {
     session.select(folder).await.expect("select");
-    let fetches: Vec<_> = session.uid_fetch("1:*", "(UID FLAGS)").await.expect("fetch").try_collect().await.expect("fetch");
+    let fetches: Vec<_> =
+        session.uid_fetch("1:*", "(UID FLAGS)").await.expect("fetch").try_collect().await.expect("fetch");
     fetches.iter().flat_map(|fetch| fetch.flags().map(|flag| format!("{flag:?}")).collect::<Vec<_>>()).collect()
 }
 

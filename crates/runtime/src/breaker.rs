@@ -86,6 +86,16 @@ impl Breaker {
         self.state
     }
 
+    /// Whether a delivery asked for at `now` would have to wait; unlike
+    /// [`Breaker::permit`] it hands out nothing (no half-open trial).
+    pub fn holds(&self, now: DateTime<Utc>) -> bool {
+        match self.state {
+            CircuitState::Closed => false,
+            CircuitState::Open { until } => now < until,
+            CircuitState::HalfOpen => true,
+        }
+    }
+
     /// Whether a due delivery may be tried at `now`; after the cool-down the
     /// first caller gets the trial and the circuit is half-open until it reports.
     pub fn permit(&mut self, now: DateTime<Utc>) -> Permit {

@@ -27,6 +27,12 @@ const BATCH: u32 = 1000;
 /// Pending deliveries read to tell which approved documents are done; with
 /// more pending than this, settling waits for a later pass.
 const PENDING_SNAPSHOT: u32 = 10_000;
+/// Deliveries claimed at a time: a chunk is leased together, so a short
+/// chunk keeps what a stalled target holds up small.
+const CLAIM_CHUNK: u32 = 16;
+/// How long claimed deliveries are this worker's; a worker killed holding
+/// them leaves them due again after this (the document lease is as long).
+const DELIVERY_LEASE: TimeDelta = TimeDelta::minutes(5);
 /// "Every pending delivery, however far its next attempt."
 const FAR_AHEAD: TimeDelta = TimeDelta::days(36_500);
 
@@ -36,10 +42,44 @@ pub(crate) async fn deliver_due<S: Store>(
     clock: &dyn Clock,
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
-    let due = store.due_deliveries(workflow.target_name(), clock.now(), BATCH).await?;
-    for (index, delivery) in due.iter().enumerate() {
+    let mut taken = 0;
+    while taken < BATCH {
+        if workflow.breaker.holds(clock.now()) {
+            let due = store.due_deliveries(workflow.target_name(), clock.now(), BATCH - taken).await?;
+            summary.deferred += u64::try_from(due.len()).unwrap_or(u64::MAX);
+            break;
+        }
+        let chunk = CLAIM_CHUNK.min(BATCH - taken);
+        let claimed = store.claim_deliveries(workflow.target_name(), clock.now(), DELIVERY_LEASE, chunk).await?;
+        taken += u32::try_from(claimed.len()).unwrap_or(u32::MAX);
+        let last_chunk = claimed.len() < chunk as usize;
+        attempt_claimed(workflow, store, clock, &claimed, summary).await?;
+        if last_chunk {
+            break;
+        }
+    }
+    let state = workflow.breaker.state();
+    if state != CircuitState::Closed {
+        summary.circuits.push(CircuitReport { target: workflow.target_name().to_owned(), state });
+    }
+    settle_approved(workflow, store, clock, summary).await
+}
+
+/// Tries claimed deliveries in order while the circuit lets it; those left
+/// untried when it opens are released, due again at once (the open circuit
+/// holds them, not their lease).
+async fn attempt_claimed<S: Store>(
+    workflow: &mut Workflow,
+    store: &S,
+    clock: &dyn Clock,
+    claimed: &[Delivery],
+    summary: &mut RunSummary,
+) -> Result<(), RuntimeError> {
+    for (index, delivery) in claimed.iter().enumerate() {
         if workflow.breaker.permit(clock.now()) == Permit::Wait {
-            summary.deferred += u64::try_from(due.len() - index).unwrap_or(u64::MAX);
+            let untried: Vec<_> = claimed[index..].iter().map(|delivery| delivery.id).collect();
+            store.release_deliveries(&untried, clock.now()).await?;
+            summary.deferred += u64::try_from(untried.len()).unwrap_or(u64::MAX);
             break;
         }
         let transition = match attempt(workflow, store, clock, delivery, summary).await? {
@@ -56,11 +96,7 @@ pub(crate) async fn deliver_due<S: Store>(
             record_circuit(workflow, store, transition, error.as_deref()).await?;
         }
     }
-    let state = workflow.breaker.state();
-    if state != CircuitState::Closed {
-        summary.circuits.push(CircuitReport { target: workflow.target_name().to_owned(), state });
-    }
-    settle_approved(workflow, store, clock, summary).await
+    Ok(())
 }
 
 /// An event without a document: the circuit of this workflow's target opened or closed.
@@ -140,15 +176,16 @@ async fn record_posting<'p, S: Store>(
         Posting::Posted { erp_key } => (erp_key, false),
         Posting::AlreadyPosted { erp_key } => (erp_key, true),
     };
-    store.record_attempt(delivery.id, Ok(()), clock.now()).await?;
-    // The store has no `DeliveryPosted` kind yet; the ERP's key belongs in the trail.
+    if closed_elsewhere(store.record_attempt(delivery.id, Ok(()), clock.now()).await)? {
+        return Ok(erp_key);
+    }
     let details = json!({
         "delivery_id": delivery.id,
         "target": delivery.target,
         "erp_key": erp_key,
         "already_posted": already_posted,
     });
-    store.record_event(Some(delivery.document_id), EventKind::OutcomeRecorded, OUTBOX, details).await?;
+    store.record_event(Some(delivery.document_id), EventKind::DeliveryPosted, OUTBOX, details).await?;
     Ok(erp_key)
 }
 
@@ -162,7 +199,9 @@ async fn retry_later<S: Store>(
     let attempts = delivery.attempts.saturating_add(1);
     let now = clock.now();
     let next = now.checked_add_signed(retry_delay(delivery.id.0, attempts)).unwrap_or(now);
-    store.record_attempt(delivery.id, Err(error.to_string()), next).await?;
+    if closed_elsewhere(store.record_attempt(delivery.id, Err(error.to_string()), next).await)? {
+        return Ok(());
+    }
     if attempts >= MAX_ATTEMPTS {
         let error = format!("gave up after {attempts} attempts; last error: {error}");
         return give_up(store, delivery, &error, summary).await;
@@ -177,9 +216,21 @@ async fn give_up<S: Store>(
     error: &str,
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
-    store.dead_letter(delivery.id, error).await?;
+    if closed_elsewhere(store.dead_letter(delivery.id, error).await)? {
+        return Ok(());
+    }
     let details = json!({ "delivery_id": delivery.id, "error": error });
     finish(store, delivery.document_id, DocumentState::DeadLettered, details, summary).await
+}
+
+/// True when the delivery was closed by another worker meanwhile (its lease
+/// ran out while this one still held it): that worker's record stands.
+fn closed_elsewhere(result: Result<(), StoreError>) -> Result<bool, RuntimeError> {
+    match result {
+        Ok(()) => Ok(false),
+        Err(StoreError::DeliveryClosed { .. }) => Ok(true),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// Moves an approved document to `posted` once none of its deliveries is

@@ -294,7 +294,7 @@ async fn a_commit_whose_answer_is_lost_is_not_posted_twice() {
         let events = deployment.store.events(document.id).await.expect("events");
         let recorded = events
             .iter()
-            .filter(|event| event.kind == EventKind::OutcomeRecorded && event.details.get("erp_key").is_some())
+            .filter(|event| event.kind == EventKind::DeliveryPosted && event.details.get("erp_key").is_some())
             .collect::<Vec<_>>();
         let [posting] = recorded.as_slice() else {
             panic!("{}: one posting recorded: {recorded:?}", document.file_name)

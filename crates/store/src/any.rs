@@ -148,6 +148,20 @@ impl Store for AnyStore {
         forward!(self.due_deliveries(target, now, limit))
     }
 
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        forward!(self.claim_deliveries(target, now, lease, limit))
+    }
+
+    async fn release_deliveries(&self, ids: &[DeliveryId], at: DateTime<Utc>) -> StoreResult<()> {
+        forward!(self.release_deliveries(ids, at))
+    }
+
     async fn record_attempt(
         &self,
         id: DeliveryId,

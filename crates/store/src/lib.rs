@@ -165,6 +165,25 @@ pub trait Store: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<Delivery>>> + Send;
 
+    /// Takes up to `limit` pending deliveries to `target` due at `now`,
+    /// earliest first, and leases them: their next attempt moves to `now +
+    /// lease`, so no other worker takes them meanwhile (a target that checks
+    /// before it creates, like Tryton, must not see one order twice at once).
+    /// A worker that dies holding them leaves them due again when the lease ends.
+    fn claim_deliveries(
+        &self,
+        target: &str,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Delivery>>> + Send;
+
+    /// Makes claimed deliveries that are still pending and untried due at `at`
+    /// again (a worker that claimed them but did not try them, e.g. because
+    /// the target's circuit opened).
+    fn release_deliveries(&self, ids: &[DeliveryId], at: DateTime<Utc>)
+    -> impl Future<Output = StoreResult<()>> + Send;
+
     /// Counts an attempt: `Ok` marks the delivery delivered; `Err` keeps it
     /// pending with the error until `next_attempt_at`.
     fn record_attempt(

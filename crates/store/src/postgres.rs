@@ -459,6 +459,51 @@ impl Store for PostgresStore {
         rows.iter().map(delivery_from_row).collect()
     }
 
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        let until = lease_end(now, lease)?;
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries WHERE target = $1 AND status = $2 AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED"
+        ))
+        .bind(target)
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<i64> = claimed.iter().map(|delivery| delivery.id.0).collect();
+        sqlx::query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2)")
+            .bind(until)
+            .bind(ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        for delivery in &mut claimed {
+            delivery.next_attempt_at = until;
+        }
+        Ok(claimed)
+    }
+
+    async fn release_deliveries(&self, ids: &[DeliveryId], at: DateTime<Utc>) -> StoreResult<()> {
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        sqlx::query("UPDATE deliveries SET next_attempt_at = $1 WHERE id = ANY($2) AND status = 'pending'")
+            .bind(at)
+            .bind(ids)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn record_attempt(
         &self,
         id: DeliveryId,

@@ -412,6 +412,53 @@ impl Store for SqliteStore {
         rows.iter().map(delivery_from_row).collect()
     }
 
+    async fn claim_deliveries(
+        &self,
+        target: &str,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        let until = lease_end(now, lease)?;
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries WHERE target = ? AND status = ? AND next_attempt_at <= ? \
+             ORDER BY next_attempt_at, id LIMIT ?"
+        ))
+        .bind(target)
+        .bind(DeliveryStatus::Pending.as_str())
+        .bind(now.timestamp_micros())
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = rows.iter().map(delivery_from_row).collect::<StoreResult<Vec<_>>>()?;
+        for delivery in &mut claimed {
+            sqlx::query("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?")
+                .bind(until.timestamp_micros())
+                .bind(delivery.id.0)
+                .execute(&mut *tx)
+                .await?;
+            delivery.next_attempt_at = until;
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn release_deliveries(&self, ids: &[DeliveryId], at: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        for id in ids {
+            sqlx::query("UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending'")
+                .bind(at.timestamp_micros())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn record_attempt(
         &self,
         id: DeliveryId,

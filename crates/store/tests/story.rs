@@ -87,6 +87,9 @@ async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> T
     close(second).await;
 
     outbox_story(&store, first.document_id).await?;
+    let second = open().await;
+    delivery_claim_story(&store, &second).await?;
+    close(second).await;
     replay_story(&store).await?;
     count_story(&store).await?;
 
@@ -262,6 +265,41 @@ async fn outbox_story<S: Store>(store: &S, id: DocumentId) -> TestResult {
     let kinds: Vec<EventKind> = store.events(id).await?.iter().map(|e| e.kind).collect();
     assert_eq!(kinds.iter().filter(|k| **k == EventKind::DeliveryEnqueued).count(), 2);
     assert_eq!(kinds.last(), Some(&EventKind::DeliveryDeadLettered));
+    Ok(())
+}
+
+/// Claimed deliveries are one worker's until their lease ends or they are released.
+async fn delivery_claim_story<S: Store>(one: &S, two: &S) -> TestResult {
+    let id = one.receive(received("claims", "po-3003.edi", b"ST*850*3003~")).await?.document_id;
+    for key in ["PO-3003/a", "PO-3004/a", "PO-3005/a"] {
+        assert!(one.enqueue_delivery(id, "claims-erp", key, json!({ "order": key })).await?);
+    }
+    let now = to_micros_precision(Utc::now() + TimeDelta::seconds(1));
+    let lease = TimeDelta::minutes(5);
+    let first = one.claim_deliveries("claims-erp", now, lease, 2).await?;
+    let keys: Vec<&str> = first.iter().map(|d| d.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["PO-3003/a", "PO-3004/a"], "earliest first, at most the limit");
+    assert!(first.iter().all(|d| d.next_attempt_at == now + lease), "leased until now + lease");
+    let rest = two.claim_deliveries("claims-erp", now, lease, 10).await?;
+    assert_eq!(rest.len(), 1, "the other worker gets only the unclaimed one");
+    assert!(two.claim_deliveries("claims-erp", now, lease, 10).await?.is_empty());
+    assert!(two.due_deliveries("claims-erp", now, 10).await?.is_empty(), "claimed rows are not due");
+
+    // Released untried: due again at once; a delivered one is not touched by a release.
+    one.record_attempt(first[0].id, Ok(()), now).await?;
+    one.release_deliveries(&[first[0].id, first[1].id], now).await?;
+    let again = two.claim_deliveries("claims-erp", now, lease, 10).await?;
+    assert_eq!(again.iter().map(|d| d.id).collect::<Vec<_>>(), [first[1].id]);
+
+    // A worker that dies holding a claim: its rows are due again when the lease ends.
+    let after_lease = now + lease;
+    let expired = one.claim_deliveries("claims-erp", after_lease, lease, 10).await?;
+    assert_eq!(expired.len(), 2, "both still-pending claims came back: {expired:?}");
+    let invalid = one.claim_deliveries("claims-erp", now, TimeDelta::zero(), 1).await;
+    assert!(matches!(invalid, Err(StoreError::Config { .. })), "{invalid:?}");
+    for delivery in expired {
+        one.dead_letter(delivery.id, "story over").await?;
+    }
     Ok(())
 }
 
