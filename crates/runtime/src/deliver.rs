@@ -42,6 +42,12 @@ pub(crate) async fn deliver_due<S: Store>(
     clock: &dyn Clock,
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
+    if let Err(problem) = workflow.target.ensure_connected().await {
+        let due = store.due_deliveries(workflow.target_name(), clock.now(), BATCH).await?;
+        summary.deferred += u64::try_from(due.len()).unwrap_or(u64::MAX);
+        summary.problems.push(format!("workflow {}: {problem}", workflow.config.name));
+        return settle_approved(workflow, store, clock, summary).await;
+    }
     let mut taken = 0;
     while taken < BATCH {
         if workflow.breaker.holds(clock.now()) {

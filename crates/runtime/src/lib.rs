@@ -182,8 +182,9 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Loads master data, connects every target and creates the
-    /// acknowledgements' outbound folders. IMAP and HTTP sources are not run
+    /// Loads master data, connects every target (one that cannot be reached
+    /// yet is connected by a later pass) and creates the acknowledgements'
+    /// outbound folders. IMAP and HTTP sources are not run
     /// here (see the crate comment).
     pub async fn new(config: &Config) -> Result<Runner, RuntimeError> {
         let mut workflows = Vec::with_capacity(config.workflow.len());
@@ -234,7 +235,7 @@ async fn build_workflow(config: &WorkflowConfig) -> Result<Workflow, RuntimeErro
     let workflow = || config.name.clone();
     let master = MasterData::load_dir(&config.master)
         .map_err(|source| RuntimeError::MasterData { workflow: workflow(), source })?;
-    let target = target::Target::build(&config.target)
+    let target = target::Target::build_or_wait(&config.target)
         .await
         .map_err(|source| RuntimeError::Target { workflow: workflow(), source })?;
     if let Some(acknowledgements) = &config.acknowledgements {

@@ -43,6 +43,13 @@ pub(crate) enum Target {
     Tryton(TrytonTarget, Duration),
     /// Shared with the blocking thread each delivery runs on.
     FileDrop(Arc<FileDropTarget>),
+    /// A SQL target that could not be reached when the runtime started (IT
+    /// patching the ERP server on a Tuesday): intake and decisions go on, and
+    /// each delivery pass tries to connect again. `error` is the last reason.
+    Unreachable {
+        config: Box<TargetConfig>,
+        error: String,
+    },
 }
 
 impl Target {
@@ -60,6 +67,38 @@ impl Target {
         })
     }
 
+    /// Like [`Target::build`], but a SQL target that cannot be reached yet is
+    /// [`Target::Unreachable`] rather than an error; a wrong mapping or a
+    /// missing table still is one (nothing would ever go in).
+    pub(crate) async fn build_or_wait(config: &TargetConfig) -> Result<Target, TargetBuildError> {
+        match Target::build(config).await {
+            Err(TargetBuildError::Sql(BuildError::Unreachable { message })) => {
+                Ok(Target::Unreachable { config: Box::new(config.clone()), error: message })
+            }
+            other => other,
+        }
+    }
+
+    /// Connects a target that was unreachable; `Err` with the reason while it
+    /// still is (or when it now turns out to be wrongly mapped).
+    pub(crate) async fn ensure_connected(&mut self) -> Result<(), String> {
+        let Target::Unreachable { config, .. } = self else { return Ok(()) };
+        match Target::build_or_wait(config).await {
+            Ok(Target::Unreachable { error, .. }) => {
+                let message = format!("the target is unreachable: {error}");
+                if let Target::Unreachable { error: last, .. } = self {
+                    *last = error;
+                }
+                Err(message)
+            }
+            Ok(target) => {
+                *self = target;
+                Ok(())
+            }
+            Err(error) => Err(format!("the target cannot be used: {error}")),
+        }
+    }
+
     /// Posts one order under its idempotency key, within [`DELIVERY_TIMEOUT`].
     pub(crate) async fn deliver(&self, order: &CanonicalOrder, key: &str) -> Result<Delivery, DeliveryError> {
         let bound = self.bound();
@@ -75,7 +114,7 @@ impl Target {
     fn bound(&self) -> Duration {
         match self {
             Target::Tryton(_, bound) => *bound,
-            Target::Sql(_) | Target::FileDrop(_) => DELIVERY_TIMEOUT,
+            Target::Sql(_) | Target::FileDrop(_) | Target::Unreachable { .. } => DELIVERY_TIMEOUT,
         }
     }
 
@@ -83,6 +122,9 @@ impl Target {
         match self {
             Target::Sql(sql) => sql.deliver(order, key).await,
             Target::Tryton(tryton, _) => tryton.deliver(order, key).await,
+            Target::Unreachable { error, .. } => {
+                Err(DeliveryError::Transient { message: format!("the target is unreachable: {error}") })
+            }
             // Blocking writes and two fsyncs: off the async threads, which may
             // also be serving HTTP uploads in the same process.
             Target::FileDrop(drop) => {

@@ -271,6 +271,30 @@ async fn connections_reset_for_many_passes_then_up_delivers_every_order_once() {
     assert!(open_passes > 0, "the outage opened the circuit breaker");
 }
 
+/// The ERP is down when the runtime starts: it starts all the same, takes in
+/// and decides the documents, and delivers them once the ERP is back.
+#[tokio::test]
+async fn an_erp_down_at_start_does_not_stop_the_runtime() {
+    let deployment = Deployment::new().await;
+    let clock = SteppedClock::new();
+    deployment.proxy.set(Fault::Refuse).expect("switch the proxy");
+    let mut runner = Runner::new(&deployment.config).await.expect("the runtime starts with the ERP down");
+
+    let summary = runner.run_once(&deployment.store, &clock).await.expect("pass while the ERP is down");
+    let taken = (summary.received, summary.decided, summary.auto, summary.posted, summary.deferred);
+    assert_eq!(taken, (3, 3, 3, 0, 3), "{summary}");
+    assert!(summary.problems.iter().any(|problem| problem.contains("unreachable")), "{summary}");
+    let pending = deployment.pending(clock.now()).await;
+    assert!(pending.iter().all(|delivery| delivery.attempts == 0), "no attempt is counted: {pending:?}");
+
+    deployment.proxy.set(Fault::Pass).expect("switch the proxy");
+    clock.set(clock.now() + TimeDelta::seconds(30));
+    let summary = runner.run_once(&deployment.store, &clock).await.expect("pass with the ERP back");
+    assert_eq!((summary.posted, summary.dead_lettered), (3, 0), "{summary}");
+    deployment.assert_delivered_once(clock.now()).await;
+    deployment.finish(runner).await;
+}
+
 /// The ERP committed, the runtime never heard: the retry finds the
 /// idempotency key and posts nothing new.
 #[tokio::test]
