@@ -218,12 +218,14 @@ fn review_reason(policy: DecisionPolicy, stored: &StoredDecision) -> Option<(&'s
     if stored.orders.is_empty() {
         return Some(("nothing_to_enter", "the document holds no order to enter".to_owned()));
     }
-    if policy != DecisionPolicy::Auto {
-        return Some(("policy", format!("the workflow's policy is {policy}: every document is reviewed")));
-    }
+    // The pipeline's own reasons first: under `shadow`, "policy" then marks
+    // exactly the documents that would have gone straight to the ERP.
     if stored.decision != Decision::Auto.as_str() {
         let codes: Vec<&str> = stored.reasons.iter().map(|reason| reason.code.as_str()).collect();
         return Some(("decision_review", format!("decided review: {}", codes.join(", "))));
+    }
+    if policy != DecisionPolicy::Auto {
+        return Some(("policy", format!("the workflow's policy is {policy}: decided auto, reviewed by policy")));
     }
     if stored.orders.iter().any(|planned| planned.revision) {
         // The SQL target inserts orders; it cannot amend the one a revision changes.
