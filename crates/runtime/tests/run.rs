@@ -10,35 +10,9 @@ use prodline_runtime::{RunSummary, SystemClock, run_once};
 use prodline_store::{DocumentRecord, DocumentState, EventKind, SqliteStore, Store};
 use sqlx::{Connection, Row, SqliteConnection};
 
+use prodline_testkit::orders::{UNKNOWN_PART, VALVE_1_CASES, VALVE_3_4, x12_850};
+
 const CLOCK: SystemClock = SystemClock;
-
-/// An X12 850 from Acme (ISA sender ACMEEDI01), ship-to 0042, one PO1 per item.
-fn x12_850(po: &str, control: u32, items: &[&str]) -> String {
-    let mut segments = vec![
-        format!(
-            "ISA*00*          *00*          *ZZ*ACMEEDI01      *ZZ*NORTHWIND      *260302*0915*U*00401*{control:09}*0*P*>"
-        ),
-        format!("GS*PO*ACMEEDI01*NORTHWIND*20260302*0915*{control}*X*004010"),
-        "ST*850*0001".to_owned(),
-        format!("BEG*00*SA*{po}**20260302"),
-        "DTM*002*20260316".to_owned(),
-        "N1*BY*ACME INDUSTRIAL SUPPLY*92*0123456789".to_owned(),
-        "N1*ST*ACME DAYTON*92*0042".to_owned(),
-    ];
-    for (index, item) in items.iter().enumerate() {
-        segments.push(format!("PO1*{}*{item}", index + 1));
-    }
-    segments.push(format!("CTT*{}", items.len()));
-    let count = segments.len() - 2 + 1;
-    segments.push(format!("SE*{count}*0001"));
-    segments.push(format!("GE*1*{control}"));
-    segments.push(format!("IEA*1*{control:09}"));
-    segments.iter().map(|segment| format!("{segment}~\n")).collect()
-}
-
-const VALVE_3_4: &str = "200*EA*11.85*PE*BP*88-1200*VP*HV-075-BR";
-const VALVE_1_CASES: &str = "5*CA*154*PE*BP*88-1300*UP*012345678912";
-const UNKNOWN_PART: &str = "7*EA*3.10*PE*BP*99-9999";
 
 struct Deployment {
     _dir: tempfile::TempDir,

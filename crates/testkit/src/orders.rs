@@ -14,6 +14,12 @@ pub const UNKNOWN_PART: &str = "7*EA*3.10*PE*BP*99-9999";
 /// An X12 850 from Acme with PO number `po`, interchange control number
 /// `control`, one PO1 per item (each `qty*unit*price*PE*BP*part...`).
 pub fn x12_850(po: &str, control: u32, items: &[&str]) -> String {
+    x12_850_segments(po, control, items).iter().map(|segment| format!("{segment}~\n")).collect()
+}
+
+/// The segments of [`x12_850`], without terminators: for tests that join
+/// several interchanges or break one on purpose.
+pub fn x12_850_segments(po: &str, control: u32, items: &[&str]) -> Vec<String> {
     let mut segments = vec![
         format!(
             "ISA*00*          *00*          *ZZ*ACMEEDI01      *ZZ*NORTHWIND      *260302*0915*U*00401*{control:09}*0*P*>"
@@ -33,7 +39,7 @@ pub fn x12_850(po: &str, control: u32, items: &[&str]) -> String {
     segments.push(format!("SE*{count}*0001"));
     segments.push(format!("GE*1*{control}"));
     segments.push(format!("IEA*1*{control:09}"));
-    segments.iter().map(|segment| format!("{segment}~\n")).collect()
+    segments
 }
 
 /// An EDIFACT ORDERS from Bergmann (UNB sender BERGMANNHYD, delivery point
