@@ -1,9 +1,12 @@
 //! The second half of `prodline demo`: the whole loop. The generated
-//! documents are dropped, a day at a time and in received order, into the
-//! folder inbox of a deployment scaffolded in `<out>/plant/`; the runtime's
-//! passes take them through the store and the pipeline into the review queue
-//! or, through the outbox, into a SQLite "legacy ERP"; then the store and the
-//! ERP are asked what happened.
+//! documents arrive, a day at a time and in received order, at a deployment
+//! scaffolded in `<out>/plant/`, each through the intake of its channel: a
+//! document with a sender (e-mail, portal) is uploaded with it to the plant's
+//! HTTP upload API (`POST /api/v1/documents`, served in-process on
+//! 127.0.0.1), anything else (EDI, uploads without a sender) is dropped into
+//! the folder inbox. The runtime's passes take them through the store and the
+//! pipeline into the review queue or, through the outbox, into a SQLite
+//! "legacy ERP"; then the store and the ERP are asked what happened.
 //!
 //! It lives in the binary, not in `crates/demo`: that crate is a pure,
 //! deterministic generator (no clock, no store, no database), while this loop
@@ -15,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use chrono::NaiveDate;
+use prodline_api::ApiState;
 use prodline_config::{Config, DecisionPolicy, PlantScaffold, SourceConfig, TargetConfig};
 use prodline_eval::{Dataset, DatasetDocument};
 use prodline_runtime::{RunSummary, Runner, SystemClock};
@@ -32,14 +36,20 @@ const WORKFLOW: &str = "order-entry";
 const MAX_PASSES_PER_BATCH: usize = 20;
 /// More documents than any demo writes: `Store::list` takes a limit.
 const ALL: u32 = u32::MAX;
+/// Where the scaffolded config ends its sources: the http source goes before it.
+const AFTER_SOURCES: &str = "[workflow.extractor]";
 
 /// What the loop did, from the store and the ERP, not from its own tallies.
 #[derive(Debug, Clone, Default)]
 pub struct LoopReport {
     /// The deployment folder, `<out>/plant`.
     pub plant: PathBuf,
-    /// Files dropped into the inbox.
+    /// Files received: dropped into the inbox or uploaded.
     pub files: usize,
+    /// Of those, files uploaded with their sender to the HTTP API.
+    pub uploads: usize,
+    /// The upload URL the loop posted to (`http://127.0.0.1:<port>/api/v1/documents`).
+    pub upload_url: String,
     /// Batches (received days) and the runtime passes they took.
     pub batches: usize,
     pub passes: usize,
@@ -64,6 +74,8 @@ pub struct LoopReport {
     pub gap: EvalGap,
     /// The loop's decision (`auto`/`review`) per stored file name.
     decisions: HashMap<String, String>,
+    /// Stored file names decided auto but routed to review (a revision of a posted order).
+    held: HashSet<String>,
 }
 
 /// The eval and the loop run the same pipeline on the same documents; this
@@ -73,10 +85,13 @@ pub struct EvalGap {
     /// Documents the eval decided auto, of the `eval_documents` it saw.
     pub eval_auto: usize,
     pub eval_documents: usize,
+    /// Decided auto by the eval and by the loop, but held for review by the
+    /// routing (a revised PO of an order already posted needs a person).
+    pub auto_held: usize,
     /// Decided auto by the eval, review by the loop.
     pub auto_to_review: usize,
-    /// Of those, documents whose meta.jsonl names a sender: the eval passes it
-    /// to the pipeline, a folder inbox cannot.
+    /// Of those, documents whose meta.jsonl names a sender (uploaded with it,
+    /// so the sender is no longer a cause).
     pub with_sender: usize,
     /// Decided review by the eval, auto by the loop.
     pub review_to_auto: usize,
@@ -92,11 +107,19 @@ impl LoopReport {
         let plant = self.plant.display();
         let posted = self.state(DocumentState::Posted);
         let in_review = self.state(DocumentState::InReview);
-        println!("\nThe whole loop, in {plant}: folder inbox → store → pipeline → review queue or outbox → SQLite ERP");
         println!(
-            "  received        {} files dropped into inbox/ in received order, a day at a time ({} batches, {} passes)",
+            "\nThe whole loop, in {plant}: folder inbox or HTTP upload → store → pipeline → review queue or outbox → SQLite ERP"
+        );
+        println!(
+            "  received        {} files in received order, a day at a time ({} batches, {} passes):",
             self.files, self.batches, self.passes
         );
+        println!(
+            "                  {} without a sender (EDI, sender-less uploads) dropped into inbox/, {} with their sender (e-mail, portal)",
+            self.files.saturating_sub(self.uploads),
+            self.uploads
+        );
+        println!("                  POSTed to {}", self.upload_url);
         println!(
             "                  {} documents stored, {} byte-identical repeats recognised at intake",
             self.documents, self.repeats
@@ -127,16 +150,18 @@ impl LoopReport {
         println!("  time            {seconds:.1} s for {} files, {rate:.0} documents/s", self.files);
         let gap = &self.gap;
         println!(
-            "  vs the eval     the eval decided auto for {} of {} documents; {} of those were decided review here:",
-            gap.eval_auto, gap.eval_documents, gap.auto_to_review
+            "  vs the eval     the eval decided auto for {} of {} documents; of those, here {} were decided auto but held",
+            gap.eval_auto, gap.eval_documents, gap.auto_held
         );
         println!(
-            "                  {} came with a sender (e-mail, portal) the eval hands the pipeline and a folder inbox cannot;",
-            gap.with_sender
+            "                  for review as revisions of a posted order (the eval scores the decision, not the routing),"
         );
         println!(
-            "                  {} because the eval learns each reviewed truth (--replay) and the loop does not yet",
-            gap.auto_to_review.saturating_sub(gap.with_sender)
+            "                  {} were decided review ({} of them came with a sender): the eval learns each reviewed",
+            gap.auto_to_review, gap.with_sender
+        );
+        println!(
+            "                  document's truth (--replay) before the next one; the loop has no reviewer to learn from"
         );
         if gap.review_to_auto > 0 {
             println!("                  {} decided review by the eval were decided auto here", gap.review_to_auto);
@@ -157,6 +182,7 @@ impl LoopReport {
             config.display(),
             self.plant.join("inbox").display()
         );
+        println!("  curl -F file=@<document> -F from=<sender> {}   uploads one while it runs", self.upload_url);
     }
 }
 
@@ -175,8 +201,9 @@ fn join(counts: &BTreeMap<String, usize>) -> String {
     sorted.iter().map(|(key, count)| format!("{key} {count}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Scaffolds `<out>/plant/` (removing an earlier one), feeds it the dataset in
-/// received order and reports what the store and the ERP hold.
+/// Scaffolds `<out>/plant/` (removing an earlier one) with a folder inbox and
+/// an http source, feeds it the dataset in received order and reports what
+/// the store and the ERP hold.
 pub async fn run(out: &Path, dataset_dir: &Path) -> anyhow::Result<LoopReport> {
     let plant = out.join(PLANT_DIR);
     if plant.exists() {
@@ -190,46 +217,116 @@ pub async fn run(out: &Path, dataset_dir: &Path) -> anyhow::Result<LoopReport> {
     };
     prodline_config::init_plant(&plant, &scaffold).await?;
     let config_path = plant.join(prodline_config::CONFIG_FILE);
+    // Bound before it is written down, so the config names the port the demo serves.
+    let listener = prodline_api::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr().context("the upload listener on 127.0.0.1 has no address")?;
+    add_http_source(&config_path, &address.to_string())?;
     let config = Config::load(&config_path).map_err(|errors| anyhow::anyhow!("{errors}"))?;
-    let inbox = plant_inbox(&config)?;
+    let (inbox, listen) = plant_sources(&config)?;
     let dataset = Dataset::load(dataset_dir)?;
     let batches = batches(&dataset.documents)?;
 
     let store = SqliteStore::open(&plant.join("prodline.sqlite"))
         .await
         .with_context(|| format!("opening the store in {}", plant.display()))?;
-    let mut runner = Runner::new(&config).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let server = tokio::spawn(prodline_api::serve_on(listener, ApiState::new(store.clone(), WORKFLOW), shutdown));
+    let intake = Intake {
+        inbox,
+        upload_url: format!("http://{listen}/api/v1/documents"),
+        // A proxy from the environment must not see the plant's own loopback uploads.
+        client: reqwest::Client::builder().no_proxy().build().context("building the HTTP client")?,
+    };
     let started = Instant::now();
-    let mut report = LoopReport { plant: plant.clone(), batches: batches.len(), ..LoopReport::default() };
-    let fed = feed(&mut runner, &store, &inbox, &batches, &mut report).await;
-    runner.close().await;
+    let mut report = LoopReport {
+        plant: plant.clone(),
+        batches: batches.len(),
+        upload_url: intake.upload_url.clone(),
+        ..LoopReport::default()
+    };
+    let fed = match Runner::new(&config).await {
+        Ok(mut runner) => {
+            let fed = feed(&mut runner, &store, &intake, &batches, &mut report).await;
+            runner.close().await;
+            fed
+        }
+        Err(error) => Err(error.into()),
+    };
     report.elapsed = started.elapsed();
-    let counted = match fed {
+    let _ = stop.send(());
+    let served = match server.await {
+        Ok(served) => served.with_context(|| format!("the upload API on {listen}")),
+        Err(error) => Err(anyhow::anyhow!("the upload API on {listen} stopped abnormally: {error}")),
+    };
+    let counted = match fed.and(served) {
         Ok(()) => count_store(&store, &mut report).await,
         Err(error) => Err(error),
     };
     store.close().await;
     counted?;
     count_erp(&config, &mut report).await?;
-    report.gap = compare_with_eval(&out.join("predictions.jsonl"), &dataset.documents, &report.decisions)?;
+    report.gap =
+        compare_with_eval(&out.join("predictions.jsonl"), &dataset.documents, &report.decisions, &report.held)?;
     Ok(report)
 }
 
-/// The folder the scaffolded workflow takes files from, checked to be taken at once.
-fn plant_inbox(config: &Config) -> anyhow::Result<PathBuf> {
+/// Adds an http source listening on `listen` to the scaffolded config, after
+/// its folder source, so `prodline run` serves uploads where the demo did.
+fn add_http_source(config_path: &Path, listen: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(config_path).with_context(|| format!("reading {}", config_path.display()))?;
+    if !text.contains(AFTER_SOURCES) {
+        bail!("{}: no {AFTER_SOURCES} table to put the http source before", config_path.display());
+    }
+    let http = format!(
+        "# Documents with a sender (e-mail, portal) are POSTed here with it (prodline demo did so).\n\
+         [[workflow.sources]]\ntype = \"http\"\nlisten = \"{listen}\"\n\n{AFTER_SOURCES}"
+    );
+    std::fs::write(config_path, text.replacen(AFTER_SOURCES, &http, 1))
+        .with_context(|| format!("writing {}", config_path.display()))
+}
+
+/// The folder the scaffolded workflow takes files from, checked to be taken
+/// at once, and the address its http source listens on.
+fn plant_sources(config: &Config) -> anyhow::Result<(PathBuf, String)> {
     let sources = config.workflow.first().map(|workflow| &workflow.sources[..]).unwrap_or_default();
     match sources {
-        [SourceConfig::Folder { path, stable_seconds: 0, .. }] => Ok(path.clone()),
-        _ => bail!("{}: the plant should have one folder source with stable_seconds = 0", config.path.display()),
+        [SourceConfig::Folder { path, stable_seconds: 0, .. }, SourceConfig::Http { listen }] => {
+            Ok((path.clone(), listen.clone()))
+        }
+        _ => bail!(
+            "{}: the plant should have one folder source with stable_seconds = 0, then one http source",
+            config.path.display()
+        ),
     }
 }
 
-/// Consecutive documents of one received day, split wherever the inbox's
-/// name order would differ from received order (the runtime takes a pass's
-/// files in name order). File names must be unique: they share one inbox.
-fn batches(documents: &[DatasetDocument]) -> anyhow::Result<Vec<Vec<(&Path, String)>>> {
+/// Where the loop's documents go in: the inbox folder or the upload API.
+struct Intake {
+    inbox: PathBuf,
+    upload_url: String,
+    client: reqwest::Client,
+}
+
+/// One document on its way in: its file, its (unique) file name, and its
+/// sender when it has one (then it is uploaded with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Arrival<'a> {
+    path: &'a Path,
+    name: String,
+    from: Option<&'a str>,
+}
+
+/// Consecutive documents of one received day, in the order the store must
+/// receive them: a batch's uploads (stored as each is answered) come first,
+/// then its inbox files (stored by the next pass, in name order, after the
+/// uploads). A batch is split wherever that would change received order. File
+/// names must be unique: they share one inbox.
+fn batches(documents: &[DatasetDocument]) -> anyhow::Result<Vec<Vec<Arrival<'_>>>> {
     let mut names = HashSet::new();
-    let mut batches: Vec<Vec<(&Path, String)>> = Vec::new();
+    let mut batches: Vec<Vec<Arrival<'_>>> = Vec::new();
     let mut day: Option<Option<NaiveDate>> = None;
     for document in documents {
         let Some(name) = document.path.file_name().and_then(|name| name.to_str()).map(str::to_owned) else {
@@ -238,31 +335,48 @@ fn batches(documents: &[DatasetDocument]) -> anyhow::Result<Vec<Vec<(&Path, Stri
         if !names.insert(name.clone()) {
             bail!("{}: another document has the file name {name}; the inbox needs unique names", document.doc);
         }
+        let arrival = Arrival { path: &document.path, name, from: document.from.as_deref() };
         let this_day = document.received_at.map(|at| at.date_naive());
-        let in_order = batches.last().and_then(|batch| batch.last()).is_some_and(|(_, last)| *last < name);
+        let in_order = batches.last().and_then(|batch| batch.last()).is_some_and(|last| {
+            match (last.from, arrival.from) {
+                // An upload after an inbox file would be stored before it.
+                (_, Some(_)) => last.from.is_some(),
+                (Some(_), None) => true,
+                (None, None) => last.name < arrival.name,
+            }
+        });
         match batches.last_mut() {
-            Some(batch) if day == Some(this_day) && in_order => batch.push((&document.path, name)),
-            _ => batches.push(vec![(&document.path, name)]),
+            Some(batch) if day == Some(this_day) && in_order => batch.push(arrival),
+            _ => batches.push(vec![arrival]),
         }
         day = Some(this_day);
     }
     Ok(batches)
 }
 
-/// Each batch: copy its files into the inbox, then run passes until one moves nothing.
+/// Each batch: upload its documents with a sender, copy the others into the
+/// inbox, then run passes until one moves nothing.
 async fn feed(
     runner: &mut Runner,
     store: &SqliteStore,
-    inbox: &Path,
-    batches: &[Vec<(&Path, String)>],
+    intake: &Intake,
+    batches: &[Vec<Arrival<'_>>],
     report: &mut LoopReport,
 ) -> anyhow::Result<()> {
     let clock = SystemClock;
     for batch in batches {
-        for (path, name) in batch {
-            let target = inbox.join(name);
-            std::fs::copy(path, &target)
-                .with_context(|| format!("copying {} into {}", path.display(), target.display()))?;
+        for arrival in batch {
+            match arrival.from {
+                Some(from) => {
+                    upload(intake, arrival, from).await?;
+                    report.uploads += 1;
+                }
+                None => {
+                    let target = intake.inbox.join(&arrival.name);
+                    std::fs::copy(arrival.path, &target)
+                        .with_context(|| format!("copying {} into {}", arrival.path.display(), target.display()))?;
+                }
+            }
             report.files += 1;
         }
         for _ in 0..MAX_PASSES_PER_BATCH {
@@ -275,6 +389,73 @@ async fn feed(
         }
     }
     Ok(())
+}
+
+/// Uploads one document as a portal or mail gateway would: `POST
+/// /api/v1/documents` with a `file` part and a `from` part. The API answers
+/// only after the store's commit, so the document is stored on return.
+async fn upload(intake: &Intake, arrival: &Arrival<'_>, from: &str) -> anyhow::Result<()> {
+    let path = arrival.path;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (boundary, body) = multipart(&arrival.name, from, &bytes).with_context(|| path.display().to_string())?;
+    let url = &intake.upload_url;
+    let response = intake
+        .client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .with_context(|| format!("{}: uploading to {url}", path.display()))?;
+    let status = response.status();
+    if !status.is_success() {
+        let answer = response.text().await.unwrap_or_default();
+        bail!("{}: {url} answered {status}: {answer}", path.display());
+    }
+    Ok(())
+}
+
+/// A `multipart/form-data` body of one `file` part and one `from` part, and
+/// its boundary (one that occurs in neither).
+fn multipart(name: &str, from: &str, bytes: &[u8]) -> anyhow::Result<(String, Vec<u8>)> {
+    if name.contains(['"', '\r', '\n']) {
+        bail!("the file name {name:?} cannot be sent in a multipart header");
+    }
+    if from.contains(['\r', '\n']) {
+        bail!("the sender {from:?} spans lines; a multipart text part cannot carry it");
+    }
+    let contains = |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).any(|window| window == needle);
+    let mut boundary = "prodline-demo-boundary".to_owned();
+    for attempt in 0u32.. {
+        if !contains(bytes, boundary.as_bytes()) && !from.contains(&boundary) {
+            break;
+        }
+        boundary = format!("prodline-demo-boundary-{attempt}");
+    }
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"from\"\r\n\r\n{from}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: {}\r\n\r\n",
+        content_type(name)
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Ok((boundary, body))
+}
+
+/// The media type a sender's client would give the file, by its extension.
+fn content_type(name: &str) -> &'static str {
+    let extension = name.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("csv") => "text/csv",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("xml") => "application/xml",
+        Some("x12" | "edi") => "application/edi-x12",
+        Some("pdf") => "application/pdf",
+        Some("txt") => "text/plain",
+        _ => "application/octet-stream",
+    }
 }
 
 fn moved_nothing(summary: &RunSummary) -> bool {
@@ -304,6 +485,9 @@ async fn count_store(store: &SqliteStore, report: &mut LoopReport) -> anyhow::Re
             let decision = document.decision.as_ref().and_then(|decision| decision.get("decision"));
             if let Some(decision) = decision.and_then(Value::as_str) {
                 report.decisions.insert(document.file_name.clone(), decision.to_owned());
+                if state == DocumentState::InReview && decision == "auto" {
+                    report.held.insert(document.file_name.clone());
+                }
             }
             let events = store.events(document.id).await?;
             report.repeats += events.iter().filter(|event| event.kind == EventKind::DuplicateReceived).count();
@@ -361,11 +545,13 @@ async fn count_erp(config: &Config, report: &mut LoopReport) -> anyhow::Result<(
 }
 
 /// Pairs the eval's predictions (SPEC §5, `doc` and `decision`) with the
-/// loop's decisions by file name.
+/// loop's decisions by file name; `held` names the loop's documents decided
+/// auto but routed to review.
 fn compare_with_eval(
     predictions: &Path,
     documents: &[DatasetDocument],
     decisions: &HashMap<String, String>,
+    held: &HashSet<String>,
 ) -> anyhow::Result<EvalGap> {
     let text = std::fs::read_to_string(predictions).with_context(|| format!("reading {}", predictions.display()))?;
     let senders: HashSet<&str> = documents
@@ -385,6 +571,7 @@ fn compare_with_eval(
         // A byte-identical repeat is no document of its own in the loop.
         let Some(decision) = decisions.get(name) else { continue };
         let loop_auto = decision == "auto";
+        gap.auto_held += usize::from(eval_auto && loop_auto && held.contains(name));
         if eval_auto && !loop_auto {
             gap.auto_to_review += 1;
             gap.with_sender += usize::from(senders.contains(name));
@@ -410,8 +597,16 @@ mod tests {
         }
     }
 
-    fn names(batches: &[Vec<(&Path, String)>]) -> Vec<Vec<String>> {
-        batches.iter().map(|batch| batch.iter().map(|(_, name)| name.clone()).collect()).collect()
+    fn sent(path: &str, received_at: &str, from: &str) -> DatasetDocument {
+        DatasetDocument {
+            from: Some(from.to_owned()),
+            channel: Some("email".to_owned()),
+            ..document(path, received_at)
+        }
+    }
+
+    fn names(batches: &[Vec<Arrival<'_>>]) -> Vec<Vec<String>> {
+        batches.iter().map(|batch| batch.iter().map(|arrival| arrival.name.clone()).collect()).collect()
     }
 
     #[test]
@@ -425,6 +620,38 @@ mod tests {
         ];
         let batches = batches(&documents).expect("unique names");
         assert_eq!(names(&batches), [vec!["00001.edi", "00002.csv"], vec!["00000.x12"], vec!["00003.x12"]]);
+    }
+
+    #[test]
+    fn a_batch_uploads_first_and_drops_files_after() {
+        let documents = [
+            sent("docs/m/00001.csv", "2026-01-05T09:00:00Z", "buyer@acme.example"),
+            sent("docs/m/00002.xlsx", "2026-01-05T09:30:00Z", "buyer@acme.example"),
+            document("docs/e/00009.edi", "2026-01-05T10:00:00Z"),
+            // An upload after an inbox file of the day: the pass would store the file after it.
+            sent("docs/m/00003.csv", "2026-01-05T11:00:00Z", "orders@bolt.example"),
+            document("docs/e/00004.edi", "2026-01-05T12:00:00Z"),
+            sent("docs/m/00005.csv", "2026-01-06T08:00:00Z", "orders@bolt.example"),
+        ];
+        let batches = batches(&documents).expect("unique names");
+        assert_eq!(
+            names(&batches),
+            [vec!["00001.csv", "00002.xlsx", "00009.edi"], vec!["00003.csv", "00004.edi"], vec!["00005.csv"]]
+        );
+        let senders: Vec<Option<&str>> = batches[0].iter().map(|arrival| arrival.from).collect();
+        assert_eq!(senders, [Some("buyer@acme.example"), Some("buyer@acme.example"), None]);
+    }
+
+    #[test]
+    fn the_multipart_body_carries_the_sender_and_the_bytes() {
+        let bytes = b"PO,SKU\r\n--prodline-demo-boundary\r\n";
+        let (boundary, body) = multipart("00001.csv", "buyer@acme.example", bytes).expect("a body");
+        assert_ne!(boundary, "prodline-demo-boundary", "the boundary occurs in the file");
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("name=\"from\"\r\n\r\nbuyer@acme.example\r\n"), "{text}");
+        assert!(text.contains("filename=\"00001.csv\"\r\nContent-Type: text/csv\r\n\r\n"), "{text}");
+        assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")), "{text}");
+        assert!(multipart("a\"b.csv", "x@y.example", b"").is_err(), "a quote in the file name was sent");
     }
 
     #[test]

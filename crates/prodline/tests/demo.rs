@@ -1,7 +1,7 @@
 //! `prodline demo` runs the whole loop: what it prints agrees with what the
 //! store and the ERP hold, and nothing is lost on the way.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -97,6 +97,8 @@ async fn demo_loop_posts_every_approved_order_once_and_loses_nothing() {
         .get::<i64, _>("n");
     assert_eq!(pending, 0, "deliveries left in the outbox");
 
+    assert_intake_by_channel(&out, &mut store, &stdout).await;
+
     let config = plant.join("prodline.toml");
     assert!(stdout.contains(&format!("prodline review list -c {}", config.display())), "{stdout}");
     assert!(stdout.contains(&format!("prodline run -c {}", config.display())), "{stdout}");
@@ -111,4 +113,75 @@ fn a_second_demo_into_the_same_folder_starts_the_plant_clean() {
     let line = |text: &str| text.lines().find(|line| line.contains("orders in SO_HDR")).map(str::to_owned);
     assert!(line(&first).is_some(), "{first}");
     assert_eq!(line(&first), line(&second), "the rerun posted onto the first run's ERP");
+}
+
+/// A document with a sender in meta.jsonl came in through the HTTP upload API
+/// with it (source `http:<workflow>`, `sender` = `from`); every other one came
+/// through the folder inbox, without a sender. Counted over the stored
+/// documents and the byte-identical repeats recorded against them.
+async fn assert_intake_by_channel(out: &Path, store: &mut SqliteConnection, stdout: &str) {
+    let meta = std::fs::read_to_string(out.join("dataset/meta.jsonl")).expect("meta.jsonl");
+    let mut senders: HashMap<String, Option<String>> = HashMap::new();
+    for line in meta.lines().filter(|line| !line.trim().is_empty()) {
+        let line: serde_json::Value = serde_json::from_str(line).expect("a meta.jsonl line");
+        let doc = line["doc"].as_str().expect("meta.doc");
+        let name = doc.rsplit('/').next().expect("a file name").to_owned();
+        let from = line["from"].as_str().filter(|from| !from.trim().is_empty()).map(str::to_owned);
+        senders.insert(name, from);
+    }
+    let with_sender = senders.values().filter(|from| from.is_some()).count();
+    assert!(with_sender > 0, "the demo generated no document with a sender");
+    assert!(with_sender < senders.len(), "the demo generated no document without a sender");
+
+    let rows =
+        sqlx::query("SELECT file_name, source, sender FROM documents").fetch_all(&mut *store).await.expect("documents");
+    let mut uploaded = 0i64;
+    for row in &rows {
+        let name: String = row.get("file_name");
+        let source: String = row.get("source");
+        let sender: Option<String> = row.get("sender");
+        let from = senders.get(&name).unwrap_or_else(|| panic!("{name} is in the store but not in meta.jsonl"));
+        match from {
+            Some(from) => {
+                assert_eq!(source, "http:order-entry", "{name} has a sender: it should be uploaded");
+                assert_eq!(sender.as_deref(), Some(from.as_str()), "{name} lost its sender");
+                uploaded += 1;
+            }
+            None => {
+                assert_ne!(source, "http:order-entry", "{name} has no sender: it should come through the inbox");
+                assert_eq!(sender, None, "{name} came through the inbox with a sender");
+            }
+        }
+    }
+    let uploaded_repeats = scalar(
+        store,
+        "SELECT COUNT(*) FROM events JOIN documents ON documents.id = events.document_id \
+         WHERE events.kind = 'DuplicateReceived' AND documents.source = 'http:order-entry'",
+    )
+    .await;
+    assert_eq!(
+        usize::try_from(uploaded + uploaded_repeats).ok(),
+        Some(with_sender),
+        "every document with a sender was uploaded once"
+    );
+    assert!(stdout.contains(&format!("{with_sender} with their sender (e-mail, portal)")), "{stdout}");
+
+    // The plant's config names the http source the demo served, so `prodline run` serves it too.
+    let config = std::fs::read_to_string(out.join("plant/prodline.toml")).expect("prodline.toml");
+    let listen = config
+        .lines()
+        .find_map(|line| line.strip_prefix("listen = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no http source in the plant's config:\n{config}"));
+    assert!(stdout.contains(&format!("POSTed to http://{listen}/api/v1/documents")), "{stdout}");
+    let check = Command::new(env!("CARGO_BIN_EXE_prodline"))
+        .args(["check", "-c", out.join("plant/prodline.toml").to_str().expect("utf-8 path")])
+        .output()
+        .unwrap_or_else(|e| panic!("running prodline check: {e}"));
+    assert!(
+        check.status.success(),
+        "prodline check refused the demo's plant:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
 }
