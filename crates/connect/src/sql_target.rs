@@ -72,6 +72,10 @@ struct Statements {
     insert_line: Option<String>,
     /// Index of the natural key among the header values.
     natural_key_index: Option<usize>,
+    /// How a delivery's transaction starts. SQLite: `BEGIN IMMEDIATE`, so
+    /// workers in several processes queue on the write lock (busy timeout)
+    /// instead of one failing at once when its read lock cannot be upgraded.
+    begin: Option<&'static str>,
 }
 
 /// A table as the database describes it.
@@ -139,6 +143,23 @@ impl SqlTarget {
             }
             other => other,
         }
+    }
+
+    /// Several orders in one transaction, each with its own delivery record
+    /// (a key delivered before is `AlreadyPosted`): one commit for all, which
+    /// is what an ERP on a disk that must sync pays per transaction. All or
+    /// nothing: on any error the transaction is rolled back and the error
+    /// returned, so the caller can post the orders one by one with
+    /// [`SqlTarget::deliver`] to learn which one the ERP refuses.
+    pub async fn deliver_batch(&self, orders: &[(&CanonicalOrder, &str)]) -> Result<Vec<Delivery>, DeliveryError> {
+        let mut rendered = Vec::with_capacity(orders.len());
+        for (order, idempotency_key) in orders {
+            if idempotency_key.is_empty() || idempotency_key.len() > MAX_IDEMPOTENCY_KEY_LEN {
+                return Err(DeliveryError::InvalidKey { length: idempotency_key.len() });
+            }
+            rendered.push((self.render(order, idempotency_key)?, *idempotency_key));
+        }
+        on_pool!(&self.pool, pool => post_all(pool, &self.statements, &rendered).await)
     }
 
     /// Closes the pool, waiting for connections in use.
@@ -338,6 +359,7 @@ fn prepare(plan: &MappingPlan, header: &TableInfo, lines: &TableInfo) -> Stateme
         read_generated_id,
         insert_line: (!plan.lines.is_empty()).then(|| insert_sql(plan, lines, &plan.lines)),
         natural_key_index,
+        begin: (dialect == Dialect::Sqlite).then_some("BEGIN IMMEDIATE"),
     }
 }
 
@@ -383,16 +405,71 @@ where
     usize: ColumnIndex<DB::Row>,
     DB::Arguments: IntoArguments<DB>,
 {
+    let mut tx = begin(pool, statements).await?;
+    let delivery = post_in::<DB>(&mut tx, statements, rows, idempotency_key).await?;
+    if matches!(delivery, Delivery::Posted { .. }) {
+        tx.commit().await.map_err(classify)?;
+    }
+    Ok(delivery)
+}
+
+async fn begin<DB>(pool: &Pool<DB>, statements: &Statements) -> Result<sqlx::Transaction<'static, DB>, DeliveryError>
+where
+    DB: Database,
+{
+    match statements.begin {
+        Some(sql) => pool.begin_with(sql).await,
+        None => pool.begin().await,
+    }
+    .map_err(classify)
+}
+
+/// Several orders in one transaction, one commit: all or nothing.
+async fn post_all<DB>(
+    pool: &Pool<DB>,
+    statements: &Statements,
+    orders: &[(RenderedOrder, &str)],
+) -> Result<Vec<Delivery>, DeliveryError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+    DB::Arguments: IntoArguments<DB>,
+{
+    let mut tx = begin(pool, statements).await?;
+    let mut deliveries = Vec::with_capacity(orders.len());
+    for (rows, idempotency_key) in orders {
+        deliveries.push(post_in::<DB>(&mut tx, statements, rows, idempotency_key).await?);
+    }
+    tx.commit().await.map_err(classify)?;
+    Ok(deliveries)
+}
+
+/// One order inside an open transaction: a key delivered before is
+/// `AlreadyPosted` (nothing inserted), else header, lines and the delivery record.
+async fn post_in<DB>(
+    connection: &mut DB::Connection,
+    statements: &Statements,
+    rows: &RenderedOrder,
+    idempotency_key: &str,
+) -> Result<Delivery, DeliveryError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB> + Decode<'q, DB>,
+    usize: ColumnIndex<DB::Row>,
+    DB::Arguments: IntoArguments<DB>,
+{
     let key = Some(idempotency_key.to_owned());
-    let mut tx = pool.begin().await.map_err(classify)?;
     let delivered =
-        fetch_on(&mut *tx, &statements.find_delivery, std::slice::from_ref(&key)).await.map_err(classify)?;
+        fetch_on(&mut *connection, &statements.find_delivery, std::slice::from_ref(&key)).await.map_err(classify)?;
     if let Some(erp_key) = first_value(delivered) {
         return Ok(Delivery::AlreadyPosted { erp_key });
     }
-    let returned = fetch_on(&mut *tx, &statements.insert_header, &rows.header).await.map_err(classify)?;
+    let returned = fetch_on(&mut *connection, &statements.insert_header, &rows.header).await.map_err(classify)?;
     let erp_key = match (&statements.read_generated_id, statements.natural_key_index) {
-        (Some(read_id), _) => first_value(fetch_on(&mut *tx, read_id, &[]).await.map_err(classify)?),
+        (Some(read_id), _) => first_value(fetch_on(&mut *connection, read_id, &[]).await.map_err(classify)?),
         (None, Some(index)) => rows.header.get(index).cloned().flatten(),
         (None, None) => first_value(returned),
     };
@@ -407,12 +484,11 @@ where
                     *value = Some(erp_key.clone());
                 }
             }
-            fetch_on(&mut *tx, insert_line, &values).await.map_err(classify)?;
+            fetch_on(&mut *connection, insert_line, &values).await.map_err(classify)?;
         }
     }
     let record = [key, Some(erp_key.clone())];
-    fetch_on(&mut *tx, &statements.record_delivery, &record).await.map_err(classify)?;
-    tx.commit().await.map_err(classify)?;
+    fetch_on(&mut *connection, &statements.record_delivery, &record).await.map_err(classify)?;
     Ok(Delivery::Posted { erp_key })
 }
 

@@ -234,6 +234,37 @@ async fn story(db: &Db, url: &str, names: &Names) {
     assert_eq!(db.count(&format!("SELECT {} FROM {lines_table}", names.text("COUNT(*)"))).await, 2);
     assert_eq!(db.count(&format!("SELECT {} FROM {deliveries_table}", names.text("COUNT(*)"))).await, 1);
 
+    // Several orders in one transaction, each with its own header, lines and
+    // delivery record; a key delivered before is named, not posted again.
+    let count_headers = format!("SELECT {} FROM {header_table}", names.text("COUNT(*)"));
+    let batch: Vec<(CanonicalOrder, String)> = ["PO-B1", "PO-B2"]
+        .iter()
+        .map(|po| {
+            (order(po, vec![line(1, Some("SKU-A"), "2", "EA", None)]), idempotency_key("orders", "C0001234", po, 0))
+        })
+        .collect();
+    let mut orders: Vec<(&CanonicalOrder, &str)> = batch.iter().map(|(order, key)| (order, key.as_str())).collect();
+    orders.push((&first, key.as_str()));
+    let posted = target.deliver_batch(&orders).await.expect("a batch posts");
+    let [Delivery::Posted { .. }, Delivery::Posted { .. }, Delivery::AlreadyPosted { erp_key: repeat }] =
+        posted.as_slice()
+    else {
+        panic!("two posted and the repeat named: {posted:?}");
+    };
+    assert_eq!(repeat, &erp_key);
+    assert_eq!(db.count(&count_headers).await, 3);
+    assert_eq!(db.count(&format!("SELECT {} FROM {deliveries_table}", names.text("COUNT(*)"))).await, 3);
+
+    // One order the ERP refuses: nothing of the batch is kept, and the error
+    // says so (the caller then posts them one by one).
+    let good = order("PO-B3", vec![line(1, Some("SKU-A"), "1", "EA", None)]);
+    let good_key = idempotency_key("orders", "C0001234", "PO-B3", 0);
+    let rejected_key = idempotency_key("orders", "C0001234", "PO-REJ", 0);
+    let refused = target.deliver_batch(&[(&good, good_key.as_str()), (&broken, rejected_key.as_str())]).await;
+    assert!(matches!(refused, Err(DeliveryError::Rejected { .. })), "{refused:?}");
+    assert_eq!(db.count(&count_headers).await, 3, "the good order of a refused batch is not kept");
+    assert!(matches!(target.deliver(&good, &good_key).await, Ok(Delivery::Posted { .. })), "alone it posts");
+
     // Servers enforce VARCHAR(22); SQLite does not, so only they reject it.
     if names.dialect != Dialect::Sqlite {
         let long_po = "P".repeat(23);

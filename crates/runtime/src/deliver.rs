@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use chrono::TimeDelta;
 use prodline_connect::{Delivery as Posting, DeliveryError};
 use prodline_core::CanonicalOrder;
-use prodline_store::{Delivery, DeliveryStatus, DocumentId, DocumentState, EventKind, Store, StoreError};
+use prodline_store::{Delivery, DeliveryDone, DeliveryStatus, DocumentId, DocumentState, EventKind, Store, StoreError};
 use serde_json::{Value, json};
 
 use crate::backoff::{MAX_ATTEMPTS, retry_delay};
@@ -27,9 +27,11 @@ const BATCH: u32 = 1000;
 /// Pending deliveries read to tell which approved documents are done; with
 /// more pending than this, settling waits for a later pass.
 const PENDING_SNAPSHOT: u32 = 10_000;
-/// Deliveries claimed at a time: a chunk is leased together, so a short
-/// chunk keeps what a stalled target holds up small.
-const CLAIM_CHUNK: u32 = 16;
+/// Deliveries claimed at a time, and posted to a SQL target in one ERP
+/// transaction (one commit for the chunk): large enough that the commit is
+/// a small share of each order, small enough that a stalled target holds up
+/// only this many.
+const CLAIM_CHUNK: u32 = 64;
 /// How long claimed deliveries are this worker's; a worker killed holding
 /// them leaves them due again after this (the document lease is as long).
 const DELIVERY_LEASE: TimeDelta = TimeDelta::minutes(5);
@@ -71,9 +73,11 @@ pub(crate) async fn deliver_due<S: Store>(
     settle_approved(workflow, store, clock, summary).await
 }
 
-/// Tries claimed deliveries in order while the circuit lets it; those left
-/// untried when it opens are released, due again at once (the open circuit
-/// holds them, not their lease).
+/// Tries claimed deliveries: together in one ERP transaction when the
+/// target can and its circuit is closed, else in order while the circuit
+/// lets it; those left untried when it opens are released, due again at once
+/// (the open circuit holds them, not their lease). What the ERP confirmed is
+/// recorded in one store transaction at the end.
 async fn attempt_claimed<S: Store>(
     workflow: &mut Workflow,
     store: &S,
@@ -81,14 +85,20 @@ async fn attempt_claimed<S: Store>(
     claimed: &[Delivery],
     summary: &mut RunSummary,
 ) -> Result<(), RuntimeError> {
+    if claimed.len() > 1
+        && workflow.breaker.state() == CircuitState::Closed
+        && let Some(orders) = orders_of(claimed)
+        && deliver_together(workflow, store, clock, claimed, orders, summary).await?
+    {
+        return Ok(());
+    }
+    let mut posted = Vec::new();
     for (index, delivery) in claimed.iter().enumerate() {
         if workflow.breaker.permit(clock.now()) == Permit::Wait {
-            let untried: Vec<_> = claimed[index..].iter().map(|delivery| delivery.id).collect();
-            store.release_deliveries(&untried, clock.now()).await?;
-            summary.deferred += u64::try_from(untried.len()).unwrap_or(u64::MAX);
+            release(store, clock, claimed.get(index..).unwrap_or_default(), summary).await?;
             break;
         }
-        let transition = match attempt(workflow, store, clock, delivery, summary).await? {
+        let transition = match attempt(workflow, store, clock, delivery, &mut posted, summary).await? {
             Attempt::Answered => workflow.breaker.succeeded().map(|transition| (transition, None)),
             Attempt::Transient(error) => {
                 workflow.breaker.failed(clock.now()).map(|transition| (transition, Some(error)))
@@ -102,6 +112,75 @@ async fn attempt_claimed<S: Store>(
             record_circuit(workflow, store, transition, error.as_deref()).await?;
         }
     }
+    record_postings(workflow, store, clock, posted, summary).await
+}
+
+/// The chunk's orders, when every payload is one (else the one-by-one path
+/// dead-letters the unreadable ones).
+fn orders_of(claimed: &[Delivery]) -> Option<Vec<CanonicalOrder>> {
+    claimed.iter().map(|delivery| order_of(delivery).ok()).collect()
+}
+
+fn order_of(delivery: &Delivery) -> Result<CanonicalOrder, String> {
+    let payload = delivery.payload.get("order").cloned().unwrap_or(Value::Null);
+    serde_json::from_value(payload).map_err(|error| format!("the outbox payload is not an order: {error}"))
+}
+
+/// The whole chunk in one ERP transaction (one commit for all, each order
+/// with its own idempotency row). True when that settled the chunk: every
+/// order posted, or no answer, which counts a failed attempt for each order
+/// and feeds the breaker as if each had been sent alone. False when the
+/// target cannot batch or the ERP refused something: the caller then posts
+/// them one by one, so only the refused order is dead-lettered.
+async fn deliver_together<S: Store>(
+    workflow: &mut Workflow,
+    store: &S,
+    clock: &dyn Clock,
+    claimed: &[Delivery],
+    orders: Vec<CanonicalOrder>,
+    summary: &mut RunSummary,
+) -> Result<bool, RuntimeError> {
+    let batch: Vec<(&CanonicalOrder, &str)> =
+        orders.iter().zip(claimed).map(|(order, delivery)| (order, delivery.idempotency_key.as_str())).collect();
+    let answer = workflow.target.deliver_batch(&batch).await;
+    match answer {
+        None => Ok(false),
+        Some(Ok(postings)) => {
+            let posted =
+                claimed.iter().zip(orders).zip(postings).map(|((delivery, order), posting)| (delivery, order, posting));
+            record_postings(workflow, store, clock, posted.collect(), summary).await?;
+            if let Some(transition) = workflow.breaker.succeeded() {
+                record_circuit(workflow, store, transition, None).await?;
+            }
+            Ok(true)
+        }
+        Some(Err(error)) if error.is_transient() => {
+            for (index, delivery) in claimed.iter().enumerate() {
+                if workflow.breaker.permit(clock.now()) == Permit::Wait {
+                    release(store, clock, claimed.get(index..).unwrap_or_default(), summary).await?;
+                    break;
+                }
+                retry_later(store, clock, delivery, &error, summary).await?;
+                if let Some(transition) = workflow.breaker.failed(clock.now()) {
+                    record_circuit(workflow, store, transition, Some(&error.to_string())).await?;
+                }
+            }
+            Ok(true)
+        }
+        Some(Err(_)) => Ok(false),
+    }
+}
+
+/// Gives claimed deliveries back untried, due at once, counted as deferred.
+async fn release<S: Store>(
+    store: &S,
+    clock: &dyn Clock,
+    untried: &[Delivery],
+    summary: &mut RunSummary,
+) -> Result<(), RuntimeError> {
+    let ids: Vec<_> = untried.iter().map(|delivery| delivery.id).collect();
+    store.release_deliveries(&ids, clock.now()).await?;
+    summary.deferred += u64::try_from(ids.len()).unwrap_or(u64::MAX);
     Ok(())
 }
 
@@ -136,27 +215,26 @@ enum Attempt {
     NotTried,
 }
 
-/// Tries one delivery and records its outcome.
-async fn attempt<S: Store>(
+/// Tries one delivery and records a failure at once; what the target
+/// confirmed joins `posted`, recorded with the rest of the chunk.
+async fn attempt<'d, S: Store>(
     workflow: &Workflow,
     store: &S,
     clock: &dyn Clock,
-    delivery: &Delivery,
+    delivery: &'d Delivery,
+    posted: &mut Vec<(&'d Delivery, CanonicalOrder, Posting)>,
     summary: &mut RunSummary,
 ) -> Result<Attempt, RuntimeError> {
-    let payload = delivery.payload.get("order").cloned().unwrap_or(Value::Null);
-    let order = match serde_json::from_value::<CanonicalOrder>(payload) {
+    let order = match order_of(delivery) {
         Ok(order) => order,
         Err(error) => {
-            let error = format!("the outbox payload is not an order: {error}");
             give_up(store, delivery, &error, summary).await?;
             return Ok(Attempt::NotTried);
         }
     };
     match workflow.target.deliver(&order, &delivery.idempotency_key).await {
         Ok(posting) => {
-            let erp_key = record_posting(store, clock, delivery, &posting).await?;
-            crate::ack::acknowledge_posted(workflow, store, clock, delivery, &order, erp_key, summary).await?;
+            posted.push((delivery, order, posting));
             Ok(Attempt::Answered)
         }
         Err(error) if error.is_transient() => {
@@ -171,28 +249,51 @@ async fn attempt<S: Store>(
     }
 }
 
-/// Records the attempt as done; returns the ERP's key of the order.
-async fn record_posting<'p, S: Store>(
+/// Records what the target confirmed in one store transaction (each
+/// delivery delivered with its `DeliveryPosted` event; each document whose
+/// last delivery this was settles with it), then sends the 855s.
+async fn record_postings<S: Store>(
+    workflow: &Workflow,
     store: &S,
     clock: &dyn Clock,
-    delivery: &Delivery,
-    posting: &'p Posting,
-) -> Result<&'p str, RuntimeError> {
+    posted: Vec<(&Delivery, CanonicalOrder, Posting)>,
+    summary: &mut RunSummary,
+) -> Result<(), RuntimeError> {
+    if posted.is_empty() {
+        return Ok(());
+    }
+    let done = posted
+        .iter()
+        .map(|(delivery, _, posting)| DeliveryDone { id: delivery.id, details: posting_details(delivery, posting) })
+        .collect();
+    for settled in store.record_deliveries(done, OUTBOX).await? {
+        match settled.state {
+            DocumentState::Posted => summary.posted += 1,
+            DocumentState::DeadLettered => summary.dead_lettered += 1,
+            _ => {}
+        }
+    }
+    for (delivery, order, posting) in &posted {
+        let erp_key = match posting {
+            Posting::Posted { erp_key } | Posting::AlreadyPosted { erp_key } => erp_key,
+        };
+        crate::ack::acknowledge_posted(workflow, store, clock, delivery, order, erp_key, summary).await?;
+    }
+    Ok(())
+}
+
+/// The details of a `DeliveryPosted` event: the ERP's key belongs in the trail.
+fn posting_details(delivery: &Delivery, posting: &Posting) -> Value {
     let (erp_key, already_posted) = match posting {
         Posting::Posted { erp_key } => (erp_key, false),
         Posting::AlreadyPosted { erp_key } => (erp_key, true),
     };
-    if closed_elsewhere(store.record_attempt(delivery.id, Ok(()), clock.now()).await)? {
-        return Ok(erp_key);
-    }
-    let details = json!({
+    json!({
         "delivery_id": delivery.id,
         "target": delivery.target,
         "erp_key": erp_key,
         "already_posted": already_posted,
-    });
-    store.record_event(Some(delivery.document_id), EventKind::DeliveryPosted, OUTBOX, details).await?;
-    Ok(erp_key)
+    })
 }
 
 async fn retry_later<S: Store>(

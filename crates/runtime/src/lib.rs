@@ -105,6 +105,13 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// Whether the pass moved any document (waiting deliveries do not count).
+    pub fn moved(&self) -> bool {
+        [self.received, self.decided, self.auto, self.review, self.posted, self.dead_lettered, self.quarantined]
+            .iter()
+            .any(|count| *count > 0)
+    }
+
     fn add(&mut self, other: RunSummary) {
         self.received += other.received;
         self.decided += other.decided;
@@ -263,8 +270,9 @@ pub async fn run_once<S: Store>(config: &Config, store: &S, clock: &dyn Clock) -
     summary
 }
 
-/// `prodline run`: a pass every poll interval until `shutdown` completes;
-/// returns the totals. A pass in progress is finished before shutdown is
+/// `prodline run`: passes until `shutdown` completes, the next one at once
+/// after a pass that moved documents, else after the poll interval; returns
+/// the totals. A pass in progress is finished before shutdown is
 /// noticed, so a pass never stops half way by choice.
 pub async fn run<S: Store>(
     config: &Config,
@@ -277,11 +285,21 @@ pub async fn run<S: Store>(
     let mut shutdown = std::pin::pin!(shutdown);
     let mut total = RunSummary::default();
     let outcome = loop {
-        match runner.run_once(store, clock).await {
-            Ok(summary) => total.add(summary),
+        let wait = match runner.run_once(store, clock).await {
+            // Work moved: more is likely waiting (a backlog, the next step of
+            // what this pass decided), so the next pass starts at once.
+            Ok(summary) if summary.moved() => {
+                total.add(summary);
+                Duration::ZERO
+            }
+            Ok(summary) => {
+                total.add(summary);
+                interval
+            }
             Err(error) => break Err(error),
-        }
-        if tokio::time::timeout(interval, &mut shutdown).await.is_ok() {
+        };
+        // A zero timeout still looks at `shutdown` once before it expires.
+        if tokio::time::timeout(wait, &mut shutdown).await.is_ok() {
             break Ok(total);
         }
     };

@@ -110,6 +110,22 @@ impl Target {
         }
     }
 
+    /// Several orders in one ERP transaction, all or nothing, within
+    /// [`DELIVERY_TIMEOUT`]; `None` when the target posts one order at a
+    /// time (Tryton, file drop, a target not reached yet).
+    pub(crate) async fn deliver_batch(
+        &self,
+        orders: &[(&CanonicalOrder, &str)],
+    ) -> Option<Result<Vec<Delivery>, DeliveryError>> {
+        let Target::Sql(sql) = self else { return None };
+        Some(match tokio::time::timeout(DELIVERY_TIMEOUT, sql.deliver_batch(orders)).await {
+            Ok(result) => result,
+            Err(_) => Err(DeliveryError::Transient {
+                message: format!("the target did not answer within {} seconds", DELIVERY_TIMEOUT.as_secs()),
+            }),
+        })
+    }
+
     /// How long one delivery may take.
     fn bound(&self) -> Duration {
         match self {

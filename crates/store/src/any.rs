@@ -5,8 +5,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use crate::model::{
-    Claimed, Delivery, DeliveryFilter, DeliveryId, DocumentId, DocumentRecord, DocumentState, Event, EventId,
-    EventKind, NewDelivery, Receipt, Received, Sha256,
+    Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DocumentChange, DocumentId, DocumentRecord,
+    DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
 };
 use crate::{PostgresStore, SqliteStore, Store, StoreResult};
 
@@ -160,6 +160,25 @@ impl Store for AnyStore {
 
     async fn release_deliveries(&self, ids: &[DeliveryId], at: DateTime<Utc>) -> StoreResult<()> {
         forward!(self.release_deliveries(ids, at))
+    }
+
+    async fn claim_batch(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        forward!(self.claim_batch(worker, state, now, lease, limit))
+    }
+
+    async fn apply_changes(&self, changes: Vec<DocumentChange>) -> StoreResult<Vec<StoreResult<u32>>> {
+        forward!(self.apply_changes(changes))
+    }
+
+    async fn record_deliveries(&self, done: Vec<DeliveryDone>, actor: &str) -> StoreResult<Vec<Settled>> {
+        forward!(self.record_deliveries(done, actor))
     }
 
     async fn record_attempt(

@@ -51,8 +51,9 @@ use crate::decode::Cell;
 pub use any::AnyStore;
 pub use error::StoreError;
 pub use model::{
-    Claimed, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event,
-    EventId, EventKind, NewDelivery, Receipt, Received, Sha256, to_micros_precision,
+    Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId,
+    DocumentRecord, DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
+    to_micros_precision,
 };
 pub use postgres::{PgConfig, PostgresStore, redact_url};
 pub use sqlite::SqliteStore;
@@ -117,6 +118,44 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
         lease: TimeDelta,
     ) -> impl Future<Output = StoreResult<Option<Claimed>>> + Send;
+
+    /// Takes up to `limit` of the oldest documents in `state` whose lease is
+    /// free or expired at `now`, in one transaction, and leases each to
+    /// `worker` until `now + lease`, as [`Store::claim`] takes one.
+    fn claim_batch(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Claimed>>> + Send;
+
+    /// Applies several documents' changes in one transaction: one commit
+    /// for the batch. Each change is a compare-and-set of its own, exactly as
+    /// [`Store::transition`] (or [`Store::approve`] with deliveries) would make
+    /// it, storing its outcome and decision first (`OutcomeRecorded`,
+    /// `DecisionRecorded`); one that loses (`Conflict`, `Terminal`, ...)
+    /// stores nothing and reports its error in its slot while the others are
+    /// applied. Returns per change, in order, how many deliveries were new.
+    /// A database error rolls the whole batch back.
+    fn apply_changes(
+        &self,
+        changes: Vec<DocumentChange>,
+    ) -> impl Future<Output = StoreResult<Vec<StoreResult<u32>>>> + Send;
+
+    /// Marks confirmed deliveries delivered in one transaction, each with
+    /// its `DeliveryPosted` event (`actor`, the given details), and moves
+    /// each document whose last pending delivery this closed from `approved`
+    /// to `posted` (`dead_lettered` when a sibling delivery was
+    /// dead-lettered), logging the change with `{"target": ...}`. A delivery
+    /// no longer pending (another worker recorded it) is skipped. Returns the
+    /// documents moved.
+    fn record_deliveries(
+        &self,
+        done: Vec<DeliveryDone>,
+        actor: &str,
+    ) -> impl Future<Output = StoreResult<Vec<Settled>>> + Send;
 
     /// Gives the lease back; false when `worker` did not hold it.
     fn release(&self, id: DocumentId, worker: &str) -> impl Future<Output = StoreResult<bool>> + Send;
@@ -285,6 +324,18 @@ fn check_transition(id: DocumentId, from: DocumentState, to: DocumentState) -> S
     }
     if from == to {
         return Err(StoreError::SameState { document_id: id, state: from });
+    }
+    Ok(())
+}
+
+/// Refuses a change the state machine never allows, before touching the database.
+fn check_change(change: &DocumentChange) -> StoreResult<()> {
+    check_transition(change.id, change.from, change.to)?;
+    if !change.deliveries.is_empty() && change.to != DocumentState::Approved {
+        return Err(StoreError::Config {
+            setting: "deliveries",
+            problem: format!("document {}: deliveries are added only with a move to approved", change.id),
+        });
     }
     Ok(())
 }

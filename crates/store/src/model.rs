@@ -380,3 +380,47 @@ mod tests {
         }
     }
 }
+
+/// One document's move in a batch written by `Store::apply_changes`: the
+/// compare-and-set of `Store::transition` (or of `Store::approve`, with
+/// deliveries), storing the outcome and decision json first when given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentChange {
+    pub id: DocumentId,
+    pub from: DocumentState,
+    pub to: DocumentState,
+    pub actor: String,
+    /// The `details` of the `DocumentStateChanged` event.
+    pub details: Value,
+    /// Stored in the `outcome` column, logged as `OutcomeRecorded`.
+    pub outcome: Option<Value>,
+    /// Stored in the `decision` column, logged as `DecisionRecorded`.
+    pub decision: Option<Value>,
+    /// Outbox rows added with the move, as `approve` adds them; only with `to` = `approved`.
+    pub deliveries: Vec<NewDelivery>,
+}
+
+impl DocumentChange {
+    /// A plain move, nothing stored with it.
+    pub fn new(id: DocumentId, from: DocumentState, to: DocumentState, actor: &str, details: Value) -> Self {
+        Self { id, from, to, actor: actor.to_owned(), details, outcome: None, decision: None, deliveries: Vec::new() }
+    }
+}
+
+/// A delivery the target confirmed (entered now, or found entered before),
+/// for `Store::record_deliveries`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryDone {
+    pub id: DeliveryId,
+    /// The details of its `DeliveryPosted` event (the ERP's key, ...).
+    pub details: Value,
+}
+
+/// What `Store::record_deliveries` did to one document whose last pending
+/// delivery it closed: moved from `approved` to this state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    pub document_id: DocumentId,
+    /// `posted`, or `dead_lettered` when a sibling delivery was dead-lettered.
+    pub state: DocumentState,
+}

@@ -15,12 +15,12 @@ use sqlx::{AssertSqlSafe, Connection, Row};
 
 use crate::decode::Cell;
 use crate::model::{
-    Claimed, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event,
-    EventId, EventKind, NewDelivery, Receipt, Received, Sha256,
+    Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId,
+    DocumentRecord, DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
 };
 use crate::{
-    Store, StoreError, StoreResult, all_state_counts, check_transition, closed_delivery, lease_end, lost_transition,
-    migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
+    Store, StoreError, StoreResult, all_state_counts, check_change, check_transition, closed_delivery, lease_end,
+    lost_transition, migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
 };
 
 const DEFAULT_MAX_CONNECTIONS: u32 = 5;
@@ -362,6 +362,109 @@ impl Store for PostgresStore {
         Ok(Some(Claimed { document, worker: worker.to_owned(), lease_until: until }))
     }
 
+    async fn claim_batch(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        let until = lease_end(now, lease)?;
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(concat!(
+            "UPDATE documents SET claimed_by = $1, lease_until = $2 WHERE id IN (SELECT id FROM documents \
+             WHERE state = $3 AND (lease_until IS NULL OR lease_until <= $4) ORDER BY id LIMIT $5 \
+             FOR UPDATE SKIP LOCKED) RETURNING ",
+            document_columns!()
+        ))
+        .bind(worker)
+        .bind(until)
+        .bind(state.as_str())
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| Ok(Claimed { document: document_from_row(row)?, worker: worker.to_owned(), lease_until: until }))
+            .collect::<StoreResult<Vec<Claimed>>>()?;
+        // RETURNING gives no order: oldest first, as `claim` takes them.
+        claimed.sort_by_key(|claimed| claimed.document.id);
+        Ok(claimed)
+    }
+
+    async fn apply_changes(&self, changes: Vec<DocumentChange>) -> StoreResult<Vec<StoreResult<u32>>> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let mut results = Vec::with_capacity(changes.len());
+        for change in changes {
+            results.push(apply_change(&mut tx, at, change).await?);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn record_deliveries(&self, done: Vec<DeliveryDone>, actor: &str) -> StoreResult<Vec<Settled>> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let mut documents: Vec<(DocumentId, String)> = Vec::new();
+        for delivery in done {
+            let row = sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, status = $1, delivered_at = $2, last_error = NULL \
+                 WHERE id = $3 AND status = 'pending' RETURNING document_id, target",
+            )
+            .bind(DeliveryStatus::Delivered.as_str())
+            .bind(at)
+            .bind(delivery.id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // Not pending: another worker recorded it (the ERP saw it once, by its key).
+            let Some(row) = row else { continue };
+            let document_id = DocumentId(row.try_get("document_id")?);
+            insert_event(&mut tx, at, Some(document_id), EventKind::DeliveryPosted, actor, delivery.details).await?;
+            if !documents.iter().any(|(id, _)| *id == document_id) {
+                documents.push((document_id, row.try_get("target")?));
+            }
+        }
+        let mut settled = Vec::new();
+        for (document_id, target) in documents {
+            // Locks the document first, so two workers settling siblings see each other's rows.
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = $1 FOR UPDATE")
+                .bind(document_id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if state.as_deref() != Some(DocumentState::Approved.as_str()) {
+                continue;
+            }
+            let (pending, dead): (i64, i64) = sqlx::query_as(
+                "SELECT COUNT(*) FILTER (WHERE status = 'pending'), COUNT(*) FILTER (WHERE status = 'dead_lettered') \
+                 FROM deliveries WHERE document_id = $1",
+            )
+            .bind(document_id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if pending > 0 {
+                continue;
+            }
+            let to = if dead > 0 { DocumentState::DeadLettered } else { DocumentState::Posted };
+            sqlx::query(
+                "UPDATE documents SET state = $1, claimed_by = NULL, lease_until = NULL, updated_at = $2 WHERE id = $3",
+            )
+            .bind(to.as_str())
+            .bind(at)
+            .bind(document_id.0)
+            .execute(&mut *tx)
+            .await?;
+            let details = state_change_details(DocumentState::Approved, to, json!({ "target": target }));
+            insert_event(&mut tx, at, Some(document_id), EventKind::DocumentStateChanged, actor, details).await?;
+            settled.push(Settled { document_id, state: to });
+        }
+        tx.commit().await?;
+        Ok(settled)
+    }
+
     async fn release(&self, id: DocumentId, worker: &str) -> StoreResult<bool> {
         let changed =
             sqlx::query("UPDATE documents SET claimed_by = NULL, lease_until = NULL WHERE id = $1 AND claimed_by = $2")
@@ -701,6 +804,54 @@ impl Store for PostgresStore {
         };
         Ok(changed.rows_affected() == 1)
     }
+}
+
+/// One change of `apply_changes`, inside its transaction: `Ok(Err(..))` when
+/// this change loses its compare-and-set (nothing of it is stored).
+async fn apply_change(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    change: DocumentChange,
+) -> StoreResult<StoreResult<u32>> {
+    if let Err(error) = check_change(&change) {
+        return Ok(Err(error));
+    }
+    let DocumentChange { id, from, to, actor, details, outcome, decision, deliveries } = change;
+    let changed = sqlx::query(
+        "UPDATE documents SET state = $1, claimed_by = NULL, lease_until = NULL, updated_at = $2, \
+         outcome = COALESCE($3, outcome), decision = COALESCE($4, decision) WHERE id = $5 AND state = $6",
+    )
+    .bind(to.as_str())
+    .bind(at)
+    .bind(outcome.as_ref().map(Json))
+    .bind(decision.as_ref().map(Json))
+    .bind(id.0)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Ok(Err(lost_transition(id, from, actual.as_deref())?));
+    }
+    if let Some(outcome) = outcome {
+        insert_event(conn, at, Some(id), EventKind::OutcomeRecorded, &actor, outcome).await?;
+    }
+    if let Some(decision) = decision {
+        insert_event(conn, at, Some(id), EventKind::DecisionRecorded, &actor, decision).await?;
+    }
+    let mut new = 0;
+    for delivery in &deliveries {
+        if insert_delivery(conn, at, id, &delivery.target, &delivery.idempotency_key, &delivery.payload).await? {
+            new += 1;
+        }
+    }
+    let details = state_change_details(from, to, details);
+    insert_event(conn, at, Some(id), EventKind::DocumentStateChanged, &actor, details).await?;
+    Ok(Ok(new))
 }
 
 /// Adds one pending delivery with its `DeliveryEnqueued` event; false when

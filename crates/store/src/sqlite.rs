@@ -19,12 +19,12 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use crate::decode::Cell;
 use crate::model::{
-    Claimed, Delivery, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentRecord, DocumentState, Event,
-    EventId, EventKind, NewDelivery, Receipt, Received, Sha256,
+    Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId,
+    DocumentRecord, DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
 };
 use crate::{
-    Store, StoreError, StoreResult, all_state_counts, check_transition, closed_delivery, lease_end, lost_transition,
-    migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
+    Store, StoreError, StoreResult, all_state_counts, check_change, check_transition, closed_delivery, lease_end,
+    lost_transition, migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
 };
 
 /// How long a writer waits for another writer's lock before giving up.
@@ -47,7 +47,12 @@ macro_rules! delivery_columns {
 /// The store in one SQLite file (or in memory, for tests that need no restart).
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Readers.
     pool: SqlitePool,
+    /// One connection for every write transaction of this process: writers
+    /// queue on it in order, instead of meeting at SQLite's file lock, whose
+    /// busy handler sleeps (1, 2, 5, ... ms) before each retry.
+    writer: SqlitePool,
     path: Option<PathBuf>,
 }
 
@@ -70,8 +75,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options).await?;
-        Self::migrated(pool, Some(path)).await
+        let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options.clone()).await?;
+        migrations::sqlite().run(&pool).await?;
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        Ok(Self { pool, writer, path: Some(path) })
     }
 
     /// A private in-memory database: gone when the store is dropped.
@@ -85,21 +92,18 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        Self::migrated(pool, None).await
-    }
-
-    async fn migrated(pool: SqlitePool, path: Option<PathBuf>) -> StoreResult<Self> {
         migrations::sqlite().run(&pool).await?;
-        Ok(Self { pool, path })
+        Ok(Self { writer: pool.clone(), pool, path: None })
     }
 
     /// Waits for the connections to close (checkpointing the WAL on the last one).
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
     async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     async fn set_json(&self, id: DocumentId, actor: &str, column: JsonColumn, value: Value) -> StoreResult<()> {
@@ -150,7 +154,7 @@ impl Store for SqliteStore {
 
     async fn put_blob(&self, bytes: &[u8]) -> StoreResult<Sha256> {
         let sha = Sha256::of(bytes);
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         insert_blob(&mut conn, &sha, bytes).await?;
         Ok(sha)
     }
@@ -311,6 +315,105 @@ impl Store for SqliteStore {
         let Some(row) = row else { return Ok(None) };
         let document = document_from_row(&row)?;
         Ok(Some(Claimed { document, worker: worker.to_owned(), lease_until: until }))
+    }
+
+    async fn claim_batch(
+        &self,
+        worker: &str,
+        state: DocumentState,
+        now: DateTime<Utc>,
+        lease: TimeDelta,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        let until = lease_end(now, lease)?;
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(concat!(
+            "UPDATE documents SET claimed_by = ?, lease_until = ? WHERE id IN (SELECT id FROM documents \
+             WHERE state = ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?) RETURNING ",
+            document_columns!()
+        ))
+        .bind(worker)
+        .bind(until.timestamp_micros())
+        .bind(state.as_str())
+        .bind(now.timestamp_micros())
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| Ok(Claimed { document: document_from_row(row)?, worker: worker.to_owned(), lease_until: until }))
+            .collect::<StoreResult<Vec<Claimed>>>()?;
+        // RETURNING gives no order: oldest first, as `claim` takes them.
+        claimed.sort_by_key(|claimed| claimed.document.id);
+        Ok(claimed)
+    }
+
+    async fn apply_changes(&self, changes: Vec<DocumentChange>) -> StoreResult<Vec<StoreResult<u32>>> {
+        let at = now();
+        let mut tx = self.write().await?;
+        let mut results = Vec::with_capacity(changes.len());
+        for change in changes {
+            results.push(apply_change(&mut tx, at, change).await?);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn record_deliveries(&self, done: Vec<DeliveryDone>, actor: &str) -> StoreResult<Vec<Settled>> {
+        let at = now();
+        let mut tx = self.write().await?;
+        let mut documents: Vec<(DocumentId, String)> = Vec::new();
+        for delivery in done {
+            let row = sqlx::query(
+                "UPDATE deliveries SET attempts = attempts + 1, status = ?, delivered_at = ?, last_error = NULL \
+                 WHERE id = ? AND status = 'pending' RETURNING document_id, target",
+            )
+            .bind(DeliveryStatus::Delivered.as_str())
+            .bind(at.timestamp_micros())
+            .bind(delivery.id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // Not pending: another worker recorded it (the ERP saw it once, by its key).
+            let Some(row) = row else { continue };
+            let document_id = DocumentId(row.try_get("document_id")?);
+            insert_event(&mut tx, at, Some(document_id), EventKind::DeliveryPosted, actor, delivery.details).await?;
+            if !documents.iter().any(|(id, _)| *id == document_id) {
+                documents.push((document_id, row.try_get("target")?));
+            }
+        }
+        let mut settled = Vec::new();
+        for (document_id, target) in documents {
+            let (pending, dead): (i64, i64) = sqlx::query_as(
+                "SELECT COALESCE(SUM(status = 'pending'), 0), COALESCE(SUM(status = 'dead_lettered'), 0) \
+                 FROM deliveries WHERE document_id = ?",
+            )
+            .bind(document_id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if pending > 0 {
+                continue;
+            }
+            let to = if dead > 0 { DocumentState::DeadLettered } else { DocumentState::Posted };
+            let moved = sqlx::query(
+                "UPDATE documents SET state = ?, claimed_by = NULL, lease_until = NULL, updated_at = ? \
+                 WHERE id = ? AND state = ?",
+            )
+            .bind(to.as_str())
+            .bind(at.timestamp_micros())
+            .bind(document_id.0)
+            .bind(DocumentState::Approved.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if moved == 1 {
+                let details = state_change_details(DocumentState::Approved, to, json!({ "target": target }));
+                insert_event(&mut tx, at, Some(document_id), EventKind::DocumentStateChanged, actor, details).await?;
+                settled.push(Settled { document_id, state: to });
+            }
+        }
+        tx.commit().await?;
+        Ok(settled)
     }
 
     async fn release(&self, id: DocumentId, worker: &str) -> StoreResult<bool> {
@@ -658,6 +761,54 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(changed.rows_affected() == 1)
     }
+}
+
+/// One change of `apply_changes`, inside its transaction: `Ok(Err(..))` when
+/// this change loses its compare-and-set (nothing of it is stored).
+async fn apply_change(
+    conn: &mut SqliteConnection,
+    at: DateTime<Utc>,
+    change: DocumentChange,
+) -> StoreResult<StoreResult<u32>> {
+    if let Err(error) = check_change(&change) {
+        return Ok(Err(error));
+    }
+    let DocumentChange { id, from, to, actor, details, outcome, decision, deliveries } = change;
+    let changed = sqlx::query(
+        "UPDATE documents SET state = ?, claimed_by = NULL, lease_until = NULL, updated_at = ?, \
+         outcome = COALESCE(?, outcome), decision = COALESCE(?, decision) WHERE id = ? AND state = ?",
+    )
+    .bind(to.as_str())
+    .bind(at.timestamp_micros())
+    .bind(outcome.as_ref().map(Value::to_string))
+    .bind(decision.as_ref().map(Value::to_string))
+    .bind(id.0)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Ok(Err(lost_transition(id, from, actual.as_deref())?));
+    }
+    if let Some(outcome) = outcome {
+        insert_event(conn, at, Some(id), EventKind::OutcomeRecorded, &actor, outcome).await?;
+    }
+    if let Some(decision) = decision {
+        insert_event(conn, at, Some(id), EventKind::DecisionRecorded, &actor, decision).await?;
+    }
+    let mut new = 0;
+    for delivery in &deliveries {
+        if insert_delivery(conn, at, id, &delivery.target, &delivery.idempotency_key, &delivery.payload).await? {
+            new += 1;
+        }
+    }
+    let details = state_change_details(from, to, details);
+    insert_event(conn, at, Some(id), EventKind::DocumentStateChanged, &actor, details).await?;
+    Ok(Ok(new))
 }
 
 /// Adds one pending delivery with its `DeliveryEnqueued` event; false when

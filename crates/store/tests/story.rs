@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use prodline_store::{
-    AnyStore, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentId, DocumentState, EventId, EventKind, NewDelivery,
-    PgConfig, PostgresStore, Received, Sha256, SqliteStore, Store, StoreError, to_micros_precision,
+    AnyStore, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId, DocumentState,
+    EventId, EventKind, NewDelivery, PgConfig, PostgresStore, Received, Settled, Sha256, SqliteStore, Store,
+    StoreError, to_micros_precision,
 };
 use serde_json::json;
 
@@ -95,6 +96,7 @@ async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> T
 
     let second = open().await;
     memory_story(&store, &second).await?;
+    batch_story(&store, &second).await?;
     close(second).await;
     close(store).await;
     Ok(())
@@ -413,6 +415,105 @@ async fn memory_story<S: Store>(one: &S, two: &S) -> TestResult {
 }
 
 // ---- SQLite ----
+
+/// The batch writes the runtime uses: claim several, apply several changes
+/// in one transaction (each its own compare-and-set), record several
+/// deliveries and settle their documents.
+async fn batch_story<S: Store>(one: &S, two: &S) -> TestResult {
+    use DocumentState::*;
+    let now = to_micros_precision(Utc::now());
+    let lease = TimeDelta::minutes(5);
+    // Earlier chapters left documents in `received`: lease them away first.
+    one.claim_batch("earlier", Received, now, lease, 100).await?;
+    let mut ids = Vec::new();
+    for n in 1..=3 {
+        ids.push(
+            one.receive(received("batch", &format!("po-{n}.edi"), format!("ST*850*700{n}~").as_bytes()))
+                .await?
+                .document_id,
+        );
+    }
+    let first = one.claim_batch("w1", Received, now, lease, 2).await?;
+    assert_eq!(
+        first.iter().map(|c| c.document.id).collect::<Vec<_>>(),
+        ids[..2],
+        "the oldest first, at most the limit"
+    );
+    assert!(first.iter().all(|c| c.worker == "w1" && c.lease_until == now + lease));
+    let rest = two.claim_batch("w2", Received, now, lease, 10).await?;
+    assert_eq!(rest.iter().map(|c| c.document.id).collect::<Vec<_>>(), ids[2..], "the other worker gets the rest");
+    assert!(one.claim_batch("w1", Received, now, lease, 10).await?.is_empty());
+
+    let mut decided = DocumentChange::new(ids[0], Received, Decided, "pipeline", json!({ "decision": "auto" }));
+    decided.outcome = Some(json!({ "format": "x12" }));
+    decided.decision = Some(json!({ "decision": "auto" }));
+    let mut approved = DocumentChange::new(ids[1], Received, Approved, "pipeline", json!({}));
+    approved.deliveries = ["PO-7002/a", "PO-7002/b"]
+        .map(|key| NewDelivery { target: "batch-erp".to_owned(), idempotency_key: key.to_owned(), payload: json!({}) })
+        .to_vec();
+    let stale = DocumentChange::new(ids[2], Decided, InReview, "pipeline", json!({}));
+    let mut misplaced = DocumentChange::new(ids[2], Received, InReview, "pipeline", json!({}));
+    misplaced.deliveries = approved.deliveries.clone();
+    let terminal = DocumentChange::new(ids[2], Posted, Approved, "pipeline", json!({}));
+    let results = one.apply_changes(vec![decided, approved, stale, misplaced, terminal]).await?;
+    let [
+        Ok(0),
+        Ok(2),
+        Err(StoreError::Conflict { actual: Received, .. }),
+        Err(StoreError::Config { .. }),
+        Err(StoreError::Terminal { .. }),
+    ] = results.as_slice()
+    else {
+        panic!("one batch, each change its own compare-and-set: {results:?}")
+    };
+    let Some(document) = one.document(ids[0]).await? else { panic!("document {} lost", ids[0]) };
+    assert_eq!((document.state, document.claimed_by), (Decided, None), "moved, claim cleared");
+    assert_eq!(document.outcome, Some(json!({ "format": "x12" })));
+    assert_eq!(document.decision, Some(json!({ "decision": "auto" })));
+    let kinds: Vec<EventKind> = one.events(ids[0]).await?.iter().map(|e| e.kind).collect();
+    use EventKind::*;
+    assert_eq!(kinds, [DocumentReceived, OutcomeRecorded, DecisionRecorded, DocumentStateChanged]);
+    let kinds: Vec<EventKind> = one.events(ids[1]).await?.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [DocumentReceived, DeliveryEnqueued, DeliveryEnqueued, DocumentStateChanged]);
+    let kinds: Vec<EventKind> = one.events(ids[2]).await?.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [DocumentReceived], "a lost change stores nothing");
+    assert_eq!(one.document(ids[2]).await?.map(|d| d.state), Some(Received));
+
+    // Deliveries: a document settles with its last pending delivery, once.
+    let filter = DeliveryFilter { document_id: Some(ids[1]), ..DeliveryFilter::default() };
+    let deliveries = one.deliveries(&filter, 10).await?;
+    let done =
+        |index: usize| DeliveryDone { id: deliveries[index].id, details: json!({ "erp_key": format!("SO-{index}") }) };
+    assert_eq!(one.record_deliveries(vec![done(0)], "outbox").await?, [], "one still pending");
+    assert_eq!(one.document(ids[1]).await?.map(|d| d.state), Some(Approved));
+    let settled = two.record_deliveries(vec![done(0), done(1)], "outbox").await?;
+    assert_eq!(settled, [Settled { document_id: ids[1], state: Posted }], "the first, recorded before, is skipped");
+    assert!(one.record_deliveries(vec![done(1)], "outbox").await?.is_empty(), "recorded twice: nothing more");
+    let events = one.events(ids[1]).await?;
+    let posted: Vec<&str> =
+        events.iter().filter(|e| e.kind == DeliveryPosted).filter_map(|e| e.details["erp_key"].as_str()).collect();
+    assert_eq!(posted, ["SO-0", "SO-1"]);
+    let last = events
+        .last()
+        .map(|e| (e.kind, e.actor.clone(), e.details["to"].clone(), e.details["details"]["target"].clone()));
+    assert_eq!(last, Some((DocumentStateChanged, "outbox".to_owned(), json!("posted"), json!("batch-erp"))));
+    let statuses: Vec<DeliveryStatus> = one.deliveries(&filter, 10).await?.iter().map(|d| d.status).collect();
+    assert_eq!(statuses, [DeliveryStatus::Delivered, DeliveryStatus::Delivered]);
+
+    // A sibling dead-lettered: the document settles as dead-lettered.
+    let mut approved = DocumentChange::new(ids[2], Received, Approved, "pipeline", json!({}));
+    approved.deliveries = ["PO-7003/a", "PO-7003/b"]
+        .map(|key| NewDelivery { target: "batch-erp".to_owned(), idempotency_key: key.to_owned(), payload: json!({}) })
+        .to_vec();
+    let [Ok(2)] = one.apply_changes(vec![approved]).await?.as_slice() else { panic!("approve in a batch of one") };
+    let filter = DeliveryFilter { document_id: Some(ids[2]), ..DeliveryFilter::default() };
+    let deliveries = one.deliveries(&filter, 10).await?;
+    one.dead_letter(deliveries[0].id, "refused").await?;
+    let settled =
+        one.record_deliveries(vec![DeliveryDone { id: deliveries[1].id, details: json!({}) }], "outbox").await?;
+    assert_eq!(settled, [Settled { document_id: ids[2], state: DeadLettered }]);
+    Ok(())
+}
 
 #[tokio::test]
 async fn story_on_sqlite() -> TestResult {
