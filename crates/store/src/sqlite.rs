@@ -233,24 +233,7 @@ impl Store for SqliteStore {
         check_transition(id, from, to)?;
         let at = now();
         let mut tx = self.write().await?;
-        let changed = sqlx::query(
-            "UPDATE documents SET state = ?, claimed_by = NULL, lease_until = NULL, updated_at = ? \
-             WHERE id = ? AND state = ?",
-        )
-        .bind(to.as_str())
-        .bind(at.timestamp_micros())
-        .bind(id.0)
-        .bind(from.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(lost_transition(id, from, actual.as_deref())?);
-        }
+        move_document(&mut tx, id, from, to, at).await?;
         let details = state_change_details(from, to, details);
         insert_event(&mut tx, at, Some(id), EventKind::DocumentStateChanged, actor, details).await?;
         tx.commit().await?;
@@ -469,24 +452,7 @@ impl Store for SqliteStore {
         check_transition(id, from, DocumentState::Approved)?;
         let at = now();
         let mut tx = self.write().await?;
-        let changed = sqlx::query(
-            "UPDATE documents SET state = ?, claimed_by = NULL, lease_until = NULL, updated_at = ? \
-             WHERE id = ? AND state = ?",
-        )
-        .bind(DocumentState::Approved.as_str())
-        .bind(at.timestamp_micros())
-        .bind(id.0)
-        .bind(from.as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = ?")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(lost_transition(id, from, actual.as_deref())?);
-        }
+        move_document(&mut tx, id, from, DocumentState::Approved, at).await?;
         let mut new = 0;
         for delivery in &deliveries {
             if insert_delivery(&mut tx, at, id, &delivery.target, &delivery.idempotency_key, &delivery.payload).await? {
@@ -813,6 +779,36 @@ async fn apply_change(
 
 /// Adds one pending delivery with its `DeliveryEnqueued` event; false when
 /// the target already has the key.
+/// The compare-and-set move of one document from `from` to `to`, claim
+/// cleared; `Conflict` (or `DocumentNotFound`) when it is no longer in `from`.
+async fn move_document(
+    conn: &mut SqliteConnection,
+    id: DocumentId,
+    from: DocumentState,
+    to: DocumentState,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let changed = sqlx::query(
+        "UPDATE documents SET state = ?, claimed_by = NULL, lease_until = NULL, updated_at = ? \
+         WHERE id = ? AND state = ?",
+    )
+    .bind(to.as_str())
+    .bind(at.timestamp_micros())
+    .bind(id.0)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        let actual: Option<String> = sqlx::query_scalar("SELECT state FROM documents WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(lost_transition(id, from, actual.as_deref())?);
+    }
+    Ok(())
+}
+
 async fn insert_delivery(
     conn: &mut SqliteConnection,
     at: DateTime<Utc>,
