@@ -1,4 +1,4 @@
-//! Test support for prodline's invariant tests, never linked into the binary:
+//! Support for prodline's invariant tests and `prodline bench e2e`:
 //! a [`fault_proxy::FaultProxy`] that takes a target down in the ways real
 //! ones go down, and [`orders`], documents the example deployment decides in
 //! a known way.

@@ -2,10 +2,10 @@
 //! X12 850s and CSV sheets from Acme (C0001), EDIFACT ORDERS from Bergmann
 //! (C0002), each with its own PO number, at contract prices and usual
 //! quantities.
-//!
-//! `prodline-testkit` has a generator of the same shape, but it is a
-//! dev-dependency by design (never in the binary); this one is part of the
-//! `prodline bench e2e` command, so it lives here.
+//! The documents themselves come from `prodline-testkit`'s generators, the
+//! ones the tests use.
+
+use prodline_testkit::orders::{acme_csv, edifact_orders, x12_850};
 
 /// One generated order document.
 #[derive(Debug, Clone)]
@@ -44,64 +44,6 @@ pub(crate) fn document(index: u32) -> BenchDocument {
             }
         }
     }
-}
-
-/// An X12 850 from Acme: one PO1 per item (`qty*unit*price*PE*BP*part...`).
-fn x12_850(po: &str, control: u32, items: &[&str]) -> String {
-    let mut segments = vec![
-        format!(
-            "ISA*00*          *00*          *ZZ*ACMEEDI01      *ZZ*NORTHWIND      *260302*0915*U*00401*{control:09}*0*P*>"
-        ),
-        format!("GS*PO*ACMEEDI01*NORTHWIND*20260302*0915*{control}*X*004010"),
-        "ST*850*0001".to_owned(),
-        format!("BEG*00*SA*{po}**20260302"),
-        "DTM*002*20260316".to_owned(),
-        "N1*BY*ACME INDUSTRIAL SUPPLY*92*0123456789".to_owned(),
-        "N1*ST*ACME DAYTON*92*0042".to_owned(),
-    ];
-    for (index, item) in items.iter().enumerate() {
-        segments.push(format!("PO1*{}*{item}", index + 1));
-    }
-    segments.push(format!("CTT*{}", items.len()));
-    // ST through SE: everything after ISA and GS, plus SE itself.
-    let count = segments.len() - 2 + 1;
-    segments.push(format!("SE*{count}*0001"));
-    segments.push(format!("GE*1*{control}"));
-    segments.push(format!("IEA*1*{control:09}"));
-    segments.iter().map(|segment| format!("{segment}~\n")).collect()
-}
-
-/// An EDIFACT ORDERS from Bergmann: `quantity` pieces of BHG-4711 at the contract price.
-fn edifact_orders(po: &str, control: u32, quantity: u32) -> String {
-    let segments = [
-        "UNA:+.? ".to_owned(),
-        format!("UNB+UNOC:3+BERGMANNHYD:ZZ+NORTHWIND:ZZ+260302:0915+{control}"),
-        "UNH+1+ORDERS:D:96A:UN".to_owned(),
-        format!("BGM+220+{po}+9"),
-        "DTM+137:20260302:102".to_owned(),
-        "DTM+2:20260316:102".to_owned(),
-        "NAD+BY+BERGMANNHYD::92".to_owned(),
-        "NAD+DP+4001::92".to_owned(),
-        "CUX+2:EUR:9".to_owned(),
-        "LIN+1++BHG-4711:IN".to_owned(),
-        format!("QTY+21:{quantity}:PCE"),
-        "PRI+AAA:3.90".to_owned(),
-        "UNS+S".to_owned(),
-        "CNT+2:1".to_owned(),
-        "UNT+13+1".to_owned(),
-        format!("UNZ+1+{control}"),
-    ];
-    segments.iter().map(|segment| format!("{segment}'\n")).collect()
-}
-
-/// A CSV sheet from Acme naming its customer number, one row per line.
-fn acme_csv(po: &str, quantity: u32, cases: bool) -> String {
-    let mut text = "PO Number,Customer Number,Ship To,Order Date,Part Number,Quantity,UOM,Unit Price\n".to_owned();
-    text.push_str(&format!("{po},C0001,Acme Dayton Warehouse,2026-03-02,88-1200,{quantity},EA,11.85\n"));
-    if cases {
-        text.push_str(&format!("{po},C0001,Acme Dayton Warehouse,2026-03-02,88-1300,5,CA,154\n"));
-    }
-    text
 }
 
 #[cfg(test)]
