@@ -62,6 +62,9 @@ reason_codes! {
     Cancellation => "cancellation", "the document cancels an order";
     LowConfidence => "low_confidence", "confidence is below the auto-approve threshold";
     LowOcrConfidence => "low_ocr_confidence", "OCR confidence is low";
+    AmbiguousDate => "ambiguous_date", "a date could mean several days and was left empty";
+    ExtractorFailed => "extractor_failed", "the extractor or a tool it needs failed on this document";
+    ExtractorsDisagree => "extractors_disagree", "two extractors read the document differently";
 }
 
 impl std::fmt::Display for ReasonCode {

@@ -12,6 +12,7 @@ pub mod order;
 pub mod parsed;
 pub mod scoring;
 pub mod stats;
+pub mod text;
 pub mod units;
 
 pub use chrono::NaiveDate;
@@ -24,3 +25,4 @@ pub use parsed::{
     QualifiedDate, Reference, SkippedSet,
 };
 pub use rust_decimal::Decimal;
+pub use text::{DocumentText, Group, OcrStats, TextSource, Usage};

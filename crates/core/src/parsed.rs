@@ -18,6 +18,9 @@ pub struct ParsedDocument {
     pub skipped: Vec<SkippedSet>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
+    /// Set when the document (or part of it) was read by OCR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr: Option<crate::OcrStats>,
 }
 
 impl ParsedDocument {

@@ -10,11 +10,14 @@
 
 pub mod master;
 pub mod memory;
+pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod resolve;
+pub mod text;
 pub mod validate;
 
 pub use master::{MasterData, MasterDataError};
 pub use memory::{Learned, LearnedKind, Memory};
+pub use model::{Extractors, Model, ModelError, ModelInput, ModelOutput};
 pub use pipeline::{Context, DecisionConfig, Outcome, ResolvedOrder, decide, process, resolve_document};
