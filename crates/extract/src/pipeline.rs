@@ -7,8 +7,8 @@
 use chrono::{DateTime, Utc};
 use prodline_core::units::normalize_uom;
 use prodline_core::{
-    CanonicalLine, CanonicalOrder, Decimal, Decision, Format, ParsedDocument, ParsedLine, ParsedOrder, Reason,
-    ReasonCode,
+    CanonicalLine, CanonicalOrder, Decimal, Decision, DocumentText, Format, ParsedDocument, ParsedLine, ParsedOrder,
+    Reason, ReasonCode, Usage,
 };
 use serde::Serialize;
 
@@ -103,6 +103,13 @@ pub struct Outcome {
     pub file_name: Option<String>,
     pub from: Option<String>,
     pub received_at: Option<DateTime<Utc>>,
+    /// The text an extractor read (e-mail body, PDF text, OCR), for
+    /// reviewers and for learning layouts; `None` for structured formats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<DocumentText>,
+    /// Which extractor read the document and what it cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl Outcome {
@@ -166,6 +173,8 @@ fn resolve_parsed(
         file_name: ctx.file_name.clone(),
         from: ctx.from.clone(),
         received_at: ctx.received_at,
+        text: None,
+        usage: None,
     }
 }
 

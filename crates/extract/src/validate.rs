@@ -38,9 +38,13 @@ const ENVELOPE_WORDS: &[&str] = &[
 /// of the document was not read with certainty.
 pub fn diagnostic_reason(d: &Diagnostic) -> Reason {
     let envelope = d.code.split('_').any(|word| ENVELOPE_WORDS.contains(&word));
-    let code = match d.severity {
-        Severity::Warning if envelope => ReasonCode::EnvelopeError,
-        _ => ReasonCode::ParseError,
+    // A finding named after a review reason (`not_an_order`, `ambiguous_date`,
+    // `low_ocr_confidence`, `extractor_failed`...) is that reason.
+    let named = ReasonCode::ALL.iter().copied().find(|c| c.as_str() == d.code);
+    let code = match (named, d.severity) {
+        (Some(code), _) => code,
+        (None, Severity::Warning) if envelope => ReasonCode::EnvelopeError,
+        (None, _) => ReasonCode::ParseError,
     };
     Reason::new(code, format!("{} at {}: {}", d.code, d.position, d.message))
 }
@@ -61,15 +65,16 @@ pub fn diagnostics_reasons<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnos
 /// Reasons about the document as a whole: no reader, unreadable, not an order.
 pub fn document_reasons(parsed: &ParsedDocument) -> Vec<Reason> {
     let format = parsed.format.unwrap_or(prodline_core::Format::Unknown);
-    let unsupported = !format.is_structured() || parsed.diagnostics.iter().any(|d| d.code == "unsupported_format");
+    let unsupported = parsed.diagnostics.iter().any(|d| d.code == "unsupported_format");
     if unsupported {
         return vec![Reason::new(
             ReasonCode::UnsupportedFormat,
-            format!("no reader for {format} documents yet; enter the order by hand"),
+            format!("no reader for this {format} document; enter the order by hand"),
         )];
     }
     let mut reasons = diagnostics_reasons(&parsed.diagnostics);
-    if parsed.orders.is_empty() && !parsed.has_errors() {
+    let said = reasons.iter().any(|r| r.code == ReasonCode::NotAnOrder);
+    if parsed.orders.is_empty() && !parsed.has_errors() && !said {
         let skipped: Vec<&str> = parsed.skipped.iter().map(|s| s.kind.as_str()).collect();
         let message = if skipped.is_empty() {
             "the document holds no purchase order".to_string()
