@@ -17,4 +17,5 @@ if [ ! -f "$corpus/MANIFEST.md" ]; then
 fi
 
 scripts/services.sh
+scripts/ocr.sh
 scripts/dovecot.sh start
