@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use crate::catalog::Item;
 use crate::dice::Dice;
+use crate::render::pdf::PdfLayout;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ShipTo {
@@ -110,6 +111,10 @@ pub(crate) enum Profile {
     Ubl,
     Email,
     Fax,
+    /// PDFs printed by the customer's ERP, in one layout.
+    Pdf(PdfLayout),
+    /// Phone photos of a typed or printed note.
+    Photo,
 }
 
 #[derive(Debug, Clone)]
@@ -562,7 +567,7 @@ fn seeds() -> Vec<(Seed, Profile)> {
                 buyers: &[("Pat O'Neill", "pat")],
                 currency: "USD",
                 country: "US",
-                weight: 15,
+                weight: 22,
                 po: PoScheme::Counter,
                 parts: PartScheme::None,
                 sites: &[("O'Neill Boiler Service", "19 Dorchester Ave", "Boston", "MA", "02127")],
@@ -631,6 +636,105 @@ fn seeds() -> Vec<(Seed, Profile)> {
                 sites: &[("Coastal Industrial Supply", "5100 Rivers Ave", "North Charleston", "SC", "29406")],
             },
             Profile::Xlsx(XlsxStyle::Simple),
+        ),
+        (
+            Seed {
+                name: "Keystone Mechanical Contractors",
+                aliases: &["Keystone Mechanical", "KMC"],
+                domain: "keystonemech.example",
+                buyers: &[("Rob Ferraro", "rferraro"), ("Alicia Grant", "agrant")],
+                currency: "USD",
+                country: "US",
+                weight: 40,
+                po: PoScheme::PrefixYear("KMC"),
+                parts: PartScheme::Dashed,
+                sites: &[
+                    ("Keystone Shop", "77 Industrial Dr", "Harrisburg", "PA", "17109"),
+                    ("Keystone Jobsite Lancaster", "1200 Fruitville Pike", "Lancaster", "PA", "17601"),
+                ],
+            },
+            Profile::Email,
+        ),
+        (
+            Seed {
+                name: "Prairie Pump & Irrigation",
+                aliases: &["Prairie Pump", "Prairie Pump and Irrigation"],
+                domain: "prairiepump.example",
+                buyers: &[("Dwayne Olson", "dolson")],
+                currency: "USD",
+                country: "US",
+                weight: 30,
+                po: PoScheme::Counter,
+                parts: PartScheme::None,
+                sites: &[("Prairie Pump Yard", "4020 Hwy 281 N", "Aberdeen", "SD", "57401")],
+            },
+            Profile::Email,
+        ),
+        (
+            Seed {
+                name: "Midwest Valve Distributors",
+                aliases: &["Midwest Valve", "MVD"],
+                domain: "midwestvalve.example",
+                buyers: &[("Karen Schultz", "kschultz")],
+                currency: "USD",
+                country: "US",
+                weight: 35,
+                po: PoScheme::Sap,
+                parts: PartScheme::Prefixed("MVD"),
+                sites: &[
+                    ("Midwest Valve Des Moines DC", "2500 SE 14th St", "Des Moines", "IA", "50320"),
+                    ("Midwest Valve Omaha", "8800 F St", "Omaha", "NE", "68127"),
+                ],
+            },
+            Profile::Pdf(PdfLayout::Boxed),
+        ),
+        (
+            Seed {
+                name: "Pacific Rim Process Systems",
+                aliases: &["Pacific Rim Process", "PRPS"],
+                domain: "pacificrimprocess.example",
+                buyers: &[("Grace Liu", "gliu")],
+                currency: "USD",
+                country: "US",
+                weight: 35,
+                po: PoScheme::Prefixed("PR"),
+                parts: PartScheme::None,
+                sites: &[
+                    ("Pacific Rim Tacoma Plant", "1900 Port of Tacoma Rd", "Tacoma", "WA", "98421"),
+                    ("Pacific Rim Portland", "5200 N Basin Ave", "Portland", "OR", "97217"),
+                ],
+            },
+            Profile::Pdf(PdfLayout::TwoColumn),
+        ),
+        (
+            Seed {
+                name: "Hollister Mechanical",
+                aliases: &["Hollister Mech"],
+                domain: "hollistermech.example",
+                buyers: &[("Walter Hollister", "walt")],
+                currency: "USD",
+                country: "US",
+                weight: 20,
+                po: PoScheme::Counter,
+                parts: PartScheme::None,
+                sites: &[("Hollister Mechanical", "8 Mill St", "Burlington", "VT", "05401")],
+            },
+            Profile::Pdf(PdfLayout::Letter),
+        ),
+        (
+            Seed {
+                name: "Dale's Farm & Feed",
+                aliases: &["Dales Farm and Feed", "Dale's Farm"],
+                domain: "dalesfarm.example",
+                buyers: &[("Dale Jensen", "dale")],
+                currency: "USD",
+                country: "US",
+                weight: 20,
+                po: PoScheme::Counter,
+                parts: PartScheme::None,
+                sites: &[("Dale's Farm & Feed", "31 County Rd 12", "Sidney", "MT", "59270")],
+            },
+            Profile::Photo,
         ),
     ]
 }

@@ -11,6 +11,7 @@ use crate::customers::{
     CsvStyle, Customer, EdifactStyle, Language, PoScheme, Profile, X12Ident, XlsxStyle, in_currency,
 };
 use crate::dice::Dice;
+use crate::render::pdf::PdfLayout;
 
 #[derive(Debug, Clone)]
 pub(crate) struct PoDraft {
@@ -157,6 +158,7 @@ pub(crate) fn doc_plan(customer: &Customer, drifted: bool) -> DocPlan {
             ..BASE
         },
         Profile::Email => DocPlan {
+            part: customer.uses_parts(),
             description: DescWriting::English,
             uom: UomDialect::English,
             price_pm: 400,
@@ -166,12 +168,48 @@ pub(crate) fn doc_plan(customer: &Customer, drifted: bool) -> DocPlan {
             max_lines: 5,
             ..BASE
         },
+        Profile::Pdf(layout) => pdf_plan(customer, *layout),
+        Profile::Photo => DocPlan {
+            description: DescWriting::English,
+            uom: UomDialect::English,
+            price_pm: 200,
+            description_only_pm: 150,
+            requested_pm: 600,
+            ship_to_pm: 0,
+            max_lines: 6,
+            ..BASE
+        },
         Profile::Fax => DocPlan {
             description: DescWriting::Upper,
             uom: UomDialect::English,
             price_pm: 900,
             description_only_pm: 50,
             requested_pm: 700,
+            max_lines: 8,
+            ..BASE
+        },
+    }
+}
+
+/// ERP printouts carry every field; letters are short, tables may run to pages.
+fn pdf_plan(customer: &Customer, layout: PdfLayout) -> DocPlan {
+    match layout {
+        PdfLayout::Boxed => DocPlan {
+            part: customer.uses_parts(),
+            description: DescWriting::English,
+            requested_pm: 900,
+            currency_pm: 1000,
+            max_lines: 40,
+            ..BASE
+        },
+        PdfLayout::TwoColumn => {
+            DocPlan { description: DescWriting::Upper, uom: UomDialect::English, max_lines: 40, ..BASE }
+        }
+        PdfLayout::Letter => DocPlan {
+            description: DescWriting::English,
+            uom: UomDialect::English,
+            price_pm: 600,
+            description_only_pm: 100,
             max_lines: 8,
             ..BASE
         },

@@ -2,13 +2,37 @@
 //!
 //! "Northwind Flow Components" makes valves, fittings, gaskets, fasteners and
 //! hydraulic hose. [`generate`] writes a SPEC §3 evaluation dataset: its
-//! master data, three months of inbound purchase orders from ~25 customers in
-//! every structured format (written the messy ways real senders write them),
-//! the truth for each document and when and how it arrived.
+//! master data, three months of inbound purchase orders from ~30 customers
+//! (written the messy ways real senders write them), the truth for each
+//! document and when and how it arrived.
+//!
+//! The documents: X12, EDIFACT, CSV, XLSX and UBL; e-mails (`.eml`, MIME
+//! written by us) with orders in prose or typed lists, quantities in words,
+//! dozens and packs, relative dates, HTML alternatives, signatures and
+//! disclaimers, orders attached as PDF, CSV, XLSX or X12, forwarded chains
+//! and replies quoting an older confirmation; PDFs printed by customers' ERPs
+//! in three layouts (boxed table, two-column header, letter), long ones over
+//! several pages with the table header repeated; faxes as text or image and
+//! phone photos (`.png`), a few of them unreadable (their truth is still the
+//! order: they must go to review). About 8 % is garbage with truth `[]`:
+//! empty and random files, invoices, acknowledgements, price lists, quote
+//! requests, out-of-office replies, stock questions, newsletters, "see
+//! attached" without an attachment and "where is my order" queries.
+//!
+//! meta.jsonl adds `"curated": true` (SPEC §3 allows added fields) to about a
+//! tenth of each format's documents: clean orders a pilot would have shown
+//! (well formed, the customer's usual layout, no chain, no private sender, no
+//! revision, no photo; a fax image counts as clean). The field is absent
+//! elsewhere. They are the "curated" side of the curated-versus-live gap
+//! that `eval --curated` reports.
 //!
 //! Architecture Invariant: the same seed and config give byte-identical
 //! output; nothing reads the clock, and no hash-map order reaches the output.
-//! The generator writes every format itself and depends on none of our parsers.
+//! The generator writes every format itself and depends on none of our
+//! parsers. The one outside program is poppler's `pdftoppm`, which draws the
+//! ~35 scans (installed by `scripts/ocr.sh`; [`DemoError::Tool`] names it
+//! when missing): its pixels are deterministic for one poppler version, and
+//! another version may shade a glyph edge one grey level differently.
 
 mod catalog;
 mod customers;
@@ -22,6 +46,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use prodline_core::Group;
 use serde::Serialize;
 
 use crate::customers::{DEAD_FEED_CUSTOMER, DRIFT_CUSTOMER, DRIFT_NEW_SENDER};
@@ -72,8 +97,13 @@ pub struct DemoSummary {
     pub garbage: usize,
     pub duplicates: usize,
     pub revisions: usize,
-    /// Order documents in formats read by a later issue (e-mail, text).
-    pub unsupported_orders: usize,
+    /// Documents by report group (edi, email, pdf, spreadsheet, scan, text, other).
+    pub by_group: BTreeMap<String, usize>,
+    /// Documents whose orders must be read from human text (e-mail, PDF,
+    /// image, plain text) rather than from fields; they hold orders.
+    pub unstructured_orders: usize,
+    /// Documents marked `curated` in meta.jsonl: the clean samples a pilot would show.
+    pub curated: usize,
     pub drift: DriftStory,
     pub dead_feed: DeadFeed,
 }
@@ -108,6 +138,9 @@ pub enum DemoError {
     Json { doc: String, source: serde_json::Error },
     #[error("invalid demo config: {0}")]
     Config(&'static str),
+    #[error("{program}: {message}")]
+    /// An outside program (poppler's `pdftoppm`) is missing or failed.
+    Tool { program: &'static str, message: String },
     #[error("demo generator bug: {0}")]
     Internal(&'static str),
 }
@@ -156,6 +189,8 @@ struct MetaLine<'a> {
     channel: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    curated: bool,
 }
 
 fn write_docs(out_dir: &Path, docs: &[Doc]) -> Result<(), DemoError> {
@@ -171,6 +206,7 @@ fn write_docs(out_dir: &Path, docs: &[Doc]) -> Result<(), DemoError> {
             received_at: doc.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             channel: doc.channel,
             from: doc.from.as_deref(),
+            curated: doc.curated,
         };
         meta += &serde_json::to_string(&m).map_err(|source| DemoError::Json { doc: doc.path.clone(), source })?;
         meta.push('\n');
@@ -182,9 +218,11 @@ fn write_docs(out_dir: &Path, docs: &[Doc]) -> Result<(), DemoError> {
 fn summarize(docs: &[Doc], customers: &[customers::Customer], items: usize, calendar: Calendar) -> DemoSummary {
     let mut by_format = BTreeMap::new();
     let mut by_channel = BTreeMap::new();
+    let mut by_group = BTreeMap::new();
     for d in docs {
         *by_format.entry(d.format.as_str().to_string()).or_insert(0) += 1;
         *by_channel.entry(d.channel.to_string()).or_insert(0) += 1;
+        *by_group.entry(Group::of(d.format, false).as_str().to_string()).or_insert(0) += 1;
     }
     let count = |k: DocKind| docs.iter().filter(|d| d.kind == k).count();
     DemoSummary {
@@ -197,7 +235,9 @@ fn summarize(docs: &[Doc], customers: &[customers::Customer], items: usize, cale
         garbage: count(DocKind::Garbage),
         duplicates: count(DocKind::Duplicate),
         revisions: count(DocKind::Revision),
-        unsupported_orders: docs.iter().filter(|d| !d.orders.is_empty() && !d.format.is_structured()).count(),
+        by_group,
+        unstructured_orders: docs.iter().filter(|d| !d.orders.is_empty() && !d.format.is_structured()).count(),
+        curated: docs.iter().filter(|d| d.curated).count(),
         drift: drift_story(customers, calendar),
         dead_feed: dead_feed(docs, customers, calendar),
     }

@@ -11,6 +11,9 @@ use crate::catalog::Item;
 use crate::customers::{CsvStyle, Customer, DEAD_FEED_CUSTOMER, DRIFT_CUSTOMER, DRIFT_NEW_SENDER, Profile};
 use crate::dice::Dice;
 use crate::draft::{PoDraft, doc_plan, draw_lines, po_number};
+use crate::render::email::{self, EmailShape, NotAnOrder, Sender};
+use crate::render::pdf::{self, PdfLayout};
+use crate::render::scan::{self, ScanLook};
 use crate::render::{edifact, table, text, x12};
 use crate::{DemoConfig, DemoError};
 
@@ -25,6 +28,10 @@ pub(crate) struct Doc {
     pub(crate) orders: Vec<CanonicalOrder>,
     pub(crate) duplicate_of: Option<String>,
     pub(crate) kind: DocKind,
+    /// Well formed, in the customer's usual layout, no chain, no noise.
+    pub(crate) clean: bool,
+    /// One of the clean samples a pilot would have shown (meta `curated`).
+    pub(crate) curated: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +96,7 @@ enum Garbage {
     PriceList,
     QuoteRequest,
     OutOfOffice,
+    Mail(NotAnOrder),
 }
 
 struct Planned {
@@ -106,6 +114,23 @@ struct Sent {
     channel: &'static str,
     from: Option<String>,
     format: Format,
+    clean: bool,
+}
+
+/// What a renderer made of one document.
+struct Rendered {
+    bytes: Vec<u8>,
+    channel: &'static str,
+    format: Format,
+    ext: &'static str,
+    from: Option<String>,
+    clean: bool,
+}
+
+impl Rendered {
+    fn new(bytes: Vec<u8>, channel: &'static str, format: Format, ext: &'static str, from: Option<String>) -> Rendered {
+        Rendered { bytes, channel, format, ext, from, clean: true }
+    }
 }
 
 pub(crate) struct Story<'a> {
@@ -117,6 +142,8 @@ pub(crate) struct Story<'a> {
     control: Vec<u32>,
     sent: BTreeMap<usize, Sent>,
     seq: usize,
+    /// Scans still to render: each costs a poppler run and pixel work.
+    scans_left: usize,
 }
 
 impl<'a> Story<'a> {
@@ -131,6 +158,7 @@ impl<'a> Story<'a> {
             control: vec![0; n],
             sent: BTreeMap::new(),
             seq: 0,
+            scans_left: 0,
         }
     }
 
@@ -140,13 +168,35 @@ impl<'a> Story<'a> {
             self.control[i] = self.dice.between(100, 5000) as u32;
             self.po_seq[i] = self.dice.between(1, 400) as u32 + c.weight;
         }
+        self.scans_left = (documents * 7 / 400).max(1);
         let mut planned = self.plan(documents);
         planned.sort_by(|a, b| a.at.cmp(&b.at).then(a.key.cmp(&b.key)));
         let mut docs = Vec::with_capacity(planned.len());
         for p in planned {
             docs.push(self.render(p)?);
         }
+        self.mark_curated(&mut docs);
         Ok(docs)
+    }
+
+    /// About a tenth of each format's documents, drawn from its clean orders.
+    fn mark_curated(&mut self, docs: &mut [Doc]) {
+        let mut by_format: BTreeMap<&'static str, (usize, Vec<usize>)> = BTreeMap::new();
+        for (i, d) in docs.iter().enumerate() {
+            let entry = by_format.entry(d.format.as_str()).or_default();
+            entry.0 += 1;
+            if d.kind == DocKind::Order && d.clean {
+                entry.1.push(i);
+            }
+        }
+        for (total, mut candidates) in by_format.into_values() {
+            self.dice.shuffle(&mut candidates);
+            for i in candidates.into_iter().take(total.div_ceil(10)) {
+                if let Some(d) = docs.get_mut(i) {
+                    d.curated = true;
+                }
+            }
+        }
     }
 
     fn plan(&mut self, documents: usize) -> Vec<Planned> {
@@ -296,7 +346,7 @@ impl<'a> Story<'a> {
     }
 
     fn plan_garbage(&mut self, planned: &mut Vec<Planned>, count: usize) {
-        const KINDS: [Garbage; 9] = [
+        const KINDS: [Garbage; 14] = [
             Garbage::Empty,
             Garbage::RandomBytes,
             Garbage::TruncatedX12,
@@ -306,6 +356,11 @@ impl<'a> Story<'a> {
             Garbage::PriceList,
             Garbage::QuoteRequest,
             Garbage::OutOfOffice,
+            Garbage::Mail(NotAnOrder::StockQuestion),
+            Garbage::Mail(NotAnOrder::Newsletter),
+            Garbage::Mail(NotAnOrder::Invoice),
+            Garbage::Mail(NotAnOrder::SeeAttachedMissing),
+            Garbage::Mail(NotAnOrder::StatusQuery),
         ];
         for n in 0..count {
             let kind = KINDS[n % KINDS.len()];
@@ -370,7 +425,7 @@ impl<'a> Story<'a> {
     fn render_drafts(
         &mut self,
         customer: usize,
-        drafts: Vec<PoDraft>,
+        mut drafts: Vec<PoDraft>,
         at: NaiveDateTime,
         two: bool,
         path: Option<String>,
@@ -379,16 +434,19 @@ impl<'a> Story<'a> {
         let items = self.items;
         let c = customers.get(customer).ok_or(DemoError::Internal("customer out of range"))?;
         let buyer = self.dice.pick(&c.buyers).copied().unwrap_or(("Purchasing", "purchasing"));
-        let from = Some(format!("{}@{}", buyer.1, c.domain()));
-        let (bytes, channel, format, ext, from) = match &c.profile {
+        let address = format!("{}@{}", buyer.1, c.domain());
+        let from = Some(address.clone());
+        let drifted = customer == DRIFT_CUSTOMER && at.date() >= self.calendar.drift_from;
+        let r = match &c.profile {
             Profile::X12(style) => {
                 let mut style = style.clone();
                 let refs: Vec<&PoDraft> = drafts.iter().collect();
-                if customer == DRIFT_CUSTOMER && at.date() >= self.calendar.drift_from {
+                if drifted {
                     style.sender_id = DRIFT_NEW_SENDER.to_string();
                 }
                 let bytes = self.x12_file(&style, &refs, customer, at, two);
-                (bytes, "edi", Format::X12, if style.multi_set { "edi" } else { "x12" }, None)
+                let ext = if style.multi_set { "edi" } else { "x12" };
+                Rendered { clean: !drifted, ..Rendered::new(bytes, "edi", Format::X12, ext, None) }
             }
             Profile::Edifact(style) => {
                 let env = edifact::Envelope {
@@ -397,7 +455,13 @@ impl<'a> Story<'a> {
                     hhmm: at.format("%H%M").to_string(),
                 };
                 let refs: Vec<&PoDraft> = drafts.iter().collect();
-                (edifact::orders_interchange(&env, &refs, c, items, style), "edi", Format::Edifact, "edi", None)
+                Rendered::new(
+                    edifact::orders_interchange(&env, &refs, c, items, style),
+                    "edi",
+                    Format::Edifact,
+                    "edi",
+                    None,
+                )
             }
             Profile::Csv(style) => {
                 let refs: Vec<&PoDraft> = drafts.iter().collect();
@@ -407,38 +471,106 @@ impl<'a> Story<'a> {
                     _ => "email",
                 };
                 let from = if channel == "upload" { None } else { from };
-                (table::csv(&refs, c, *style), channel, Format::Csv, "csv", from)
+                Rendered::new(table::csv(&refs, c, *style), channel, Format::Csv, "csv", from)
             }
             Profile::Xlsx(style) => {
                 let draft = drafts.first().ok_or(DemoError::Internal("no draft"))?;
                 let bytes = table::xlsx(draft, c, items, *style)
                     .map_err(|e| DemoError::Xlsx { po: draft.po.clone(), message: e.to_string() })?;
-                (bytes, "email", Format::Xlsx, "xlsx", from)
+                Rendered::new(bytes, "email", Format::Xlsx, "xlsx", from)
             }
             Profile::Ubl => {
                 let draft = drafts.first().ok_or(DemoError::Internal("no draft"))?;
-                (text::ubl(draft, c, items), "portal", Format::Ubl, "xml", from)
+                Rendered::new(text::ubl(draft, c, items), "portal", Format::Ubl, "xml", from)
             }
             Profile::Email => {
+                let draft = drafts.first_mut().ok_or(DemoError::Internal("no draft"))?;
+                self.email_order(draft, c, buyer, address, at)?
+            }
+            Profile::Pdf(layout) => {
                 let draft = drafts.first().ok_or(DemoError::Internal("no draft"))?;
-                // Now and then from a private address the master data does not know.
-                let sender = if self.dice.chance(100) {
-                    format!("{}.{}@mailbox.example", buyer.1, c.id.to_lowercase())
-                } else {
-                    from.clone().unwrap_or_default()
-                };
-                (text::order_email(draft, c, buyer, &sender, at, items), "email", Format::Email, "eml", Some(sender))
+                let bytes = pdf::purchase_order(draft, c, items, *layout);
+                // Some print their POs into the supplier portal instead of mailing them.
+                let upload = *layout == PdfLayout::TwoColumn && self.dice.chance(400);
+                let (channel, from) = if upload { ("upload", None) } else { ("email", from) };
+                Rendered::new(bytes, channel, Format::Pdf, "pdf", from)
+            }
+            Profile::Photo => {
+                let draft = drafts.first().ok_or(DemoError::Internal("no draft"))?;
+                self.photo_order(draft, c, buyer, from)?
             }
             Profile::Fax => {
                 let draft = drafts.first().ok_or(DemoError::Internal("no draft"))?;
-                (text::fax_text(draft, c), "fax", Format::Text, "txt", None)
+                self.fax_order(draft, c)?
             }
         };
         let path = match path {
             Some(p) => p,
-            None => self.next_path(at, channel, ext),
+            None => self.next_path(at, r.channel, r.ext),
         };
-        Ok(Sent { path, bytes, customer, drafts, channel, from, format })
+        Ok(Sent {
+            path,
+            bytes: r.bytes,
+            customer,
+            drafts,
+            channel: r.channel,
+            from: r.from,
+            format: r.format,
+            clean: r.clean,
+        })
+    }
+
+    /// An e-mail order in one of the shapes buyers write; some lines in dozens.
+    fn email_order(
+        &mut self,
+        draft: &mut PoDraft,
+        c: &Customer,
+        buyer: (&str, &str),
+        address: String,
+        at: NaiveDateTime,
+    ) -> Result<Rendered, DemoError> {
+        email::humanize_lines(draft, self.items, &mut self.dice);
+        let shape = EmailShape::draw(&mut self.dice);
+        // Now and then from a private address the master data does not know.
+        let private = self.dice.chance(100);
+        let address = if private { format!("{}.{}@mailbox.example", buyer.1, c.id.to_lowercase()) } else { address };
+        let sender = Sender { name: buyer.0.to_string(), address };
+        let (bytes, from) = email::order_email(draft, c, &sender, at, self.items, shape, &mut self.dice)
+            .map_err(|e| DemoError::Xlsx { po: draft.po.clone(), message: e.to_string() })?;
+        let clean = shape.is_plain() && !private && !draft.revision;
+        Ok(Rendered { clean, ..Rendered::new(bytes, "email", Format::Email, "eml", Some(from)) })
+    }
+
+    /// A phone photo of a note while the scan budget lasts, then a letter PDF.
+    fn photo_order(
+        &mut self,
+        draft: &PoDraft,
+        c: &Customer,
+        buyer: (&str, &str),
+        from: Option<String>,
+    ) -> Result<Rendered, DemoError> {
+        if self.scans_left == 0 {
+            let bytes = pdf::purchase_order(draft, c, self.items, PdfLayout::Letter);
+            return Ok(Rendered::new(bytes, "email", Format::Pdf, "pdf", from));
+        }
+        self.scans_left -= 1;
+        let look = if self.dice.chance(150) { ScanLook::Unreadable } else { ScanLook::Photo };
+        let page = pdf::typed_page(&text::photo_note(draft, c, buyer));
+        let bytes = scan::scan(&page, look, &mut self.dice)?;
+        Ok(Rendered { clean: false, ..Rendered::new(bytes, "email", Format::Image, "png", from) })
+    }
+
+    /// A fax: as an image while the scan budget lasts (most of them), else read into text.
+    fn fax_order(&mut self, draft: &PoDraft, c: &Customer) -> Result<Rendered, DemoError> {
+        let text = text::fax_text(draft, c);
+        if self.scans_left == 0 || !self.dice.chance(800) {
+            return Ok(Rendered::new(text, "fax", Format::Text, "txt", None));
+        }
+        self.scans_left -= 1;
+        let look = if self.dice.chance(120) { ScanLook::Unreadable } else { ScanLook::Fax };
+        let page = pdf::typed_page(&String::from_utf8_lossy(&text));
+        let bytes = scan::scan(&page, look, &mut self.dice)?;
+        Ok(Rendered { clean: look == ScanLook::Fax, ..Rendered::new(bytes, "fax", Format::Image, "png", None) })
     }
 
     fn next_control(&mut self, customer: usize) -> u32 {
@@ -503,6 +635,8 @@ impl<'a> Story<'a> {
             orders,
             duplicate_of,
             kind,
+            clean: sent.clean,
+            curated: false,
         };
         if kind != DocKind::Duplicate {
             self.sent.insert(key, sent);
@@ -561,11 +695,14 @@ impl<'a> Story<'a> {
             let two =
                 format == Format::X12 && identical.windows(4).filter(|w| w == b"ISA*" || w == b"ISA|").count() > 1;
             let mut sent = self.render_drafts(customer, drafts, at, two, None)?;
-            sent.from = from.or(sent.from);
+            // A re-sent e-mail is a new message: its meta says the From it really carries.
+            if format != Format::Email {
+                sent.from = from.or(sent.from);
+            }
             sent
         } else {
             let path = self.next_path(at, channel, &ext);
-            Sent { path, bytes: identical, customer, drafts, channel, from, format }
+            Sent { path, bytes: identical, customer, drafts, channel, from, format, clean: false }
         };
         Ok(self.finish(usize::MAX, sent, at, DocKind::Duplicate, Some(first)))
     }
@@ -583,6 +720,8 @@ impl<'a> Story<'a> {
             orders: Vec::new(),
             duplicate_of: None,
             kind: DocKind::Garbage,
+            clean: false,
+            curated: false,
         })
     }
 
@@ -674,6 +813,18 @@ impl<'a> Story<'a> {
                     Garbage::QuoteRequest => text::quote_request(c, buyer, &from, at, items, item),
                     _ => text::out_of_office(buyer, &from, at),
                 };
+                (bytes, "email", Format::Email, "eml", Some(from))
+            }
+            Garbage::Mail(kind) => {
+                let who = self.someone(|p| {
+                    matches!(p, Profile::Email | Profile::Pdf(_) | Profile::Photo | Profile::Csv(_) | Profile::Xlsx(_))
+                });
+                let c = customers.get(who).ok_or(DemoError::Internal("no customer"))?;
+                let buyer = self.dice.pick(&c.buyers).copied().unwrap_or(("Purchasing", "purchasing"));
+                let sender = Sender { name: buyer.0.to_string(), address: format!("{}@{}", buyer.1, c.domain()) };
+                let earlier = at - chrono::Duration::days(self.dice.between(7, 20));
+                let example = self.new_draft(who, earlier).ok_or(DemoError::Internal("no draft"))?;
+                let (bytes, from) = email::not_an_order(kind, c, &sender, at, items, &example, &mut self.dice);
                 (bytes, "email", Format::Email, "eml", Some(from))
             }
         })

@@ -222,9 +222,10 @@ fn print_demo_summary(s: &prodline_demo::DemoSummary) {
     println!("  by format: {}", join(&s.by_format));
     println!("  by channel: {}", join(&s.by_channel));
     println!(
-        "  garbage {}, duplicates {}, revised POs {}, orders in formats read by a later release {}",
-        s.garbage, s.duplicates, s.revisions, s.unsupported_orders
+        "  garbage {}, duplicates {}, revised POs {}, orders in e-mails, PDFs, scans and text {}",
+        s.garbage, s.duplicates, s.revisions, s.unstructured_orders
     );
+    println!("  by group: {}, curated samples {}", join(&s.by_group), s.curated);
     println!("  format change: {} {} from {}: {}", s.drift.customer_id, s.drift.name, s.drift.from, s.drift.change);
     println!(
         "  silent feed: {} {} sends nothing after {} for {} days",

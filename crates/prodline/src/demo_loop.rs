@@ -594,6 +594,7 @@ mod tests {
             received_at: chrono::DateTime::parse_from_rfc3339(received_at).ok().map(|at| at.to_utc()),
             channel: None,
             from: None,
+            curated: false,
         }
     }
 

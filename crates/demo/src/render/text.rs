@@ -1,5 +1,6 @@
-//! Orders as people write them: UBL from procurement portals, plain e-mails
-//! from buyers and faxes read into text; and the e-mails that are no order.
+//! Orders as people write them: UBL from procurement portals, faxes read
+//! into text, notes for phone photos; and the oldest e-mails that are no
+//! order (quote requests, out-of-office replies). Order e-mails: `email`.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
@@ -145,54 +146,6 @@ fn human_date(d: NaiveDate) -> String {
     d.format("%b %-d").to_string()
 }
 
-/// A buyer's order e-mail: lines as a person types them.
-pub(crate) fn order_email(
-    draft: &PoDraft,
-    customer: &Customer,
-    buyer: (&str, &str),
-    from: &str,
-    at: NaiveDateTime,
-    items: &[Item],
-) -> Vec<u8> {
-    let subject =
-        if draft.revision { format!("REVISED PO {}", draft.po) } else { format!("PO {} - please ship", draft.po) };
-    let id = format!(
-        "{}.{}@{}",
-        draft.po.to_lowercase(),
-        at.format("%Y%m%d%H%M%S"),
-        from.rsplit('@').next().unwrap_or("mail.example")
-    );
-    let mut body = eml_headers(buyer.0, from, &subject, at, &id);
-    let first = buyer.0.split(' ').next().unwrap_or(buyer.0);
-    body += "Hi team,\r\n\r\n";
-    body += &format!("Please enter the following on our PO {}:\r\n\r\n", draft.po);
-    for l in &draft.lines {
-        body += &format!("  {}\r\n", email_line(l, items));
-    }
-    body += "\r\n";
-    if let Some(req) = draft.requested {
-        body += &format!("We need it by {}, {}.\r\n", human_date(req), req.format("%Y"));
-    }
-    if let Some(ship) = draft.ship_to.and_then(|k| customer.ship_tos.get(k)) {
-        body += &format!("Ship to: {}\r\n", ship.address());
-    }
-    body += &format!("\r\nThanks,\r\n{first}\r\n{}\r\n", customer.name);
-    body.into_bytes()
-}
-
-fn email_line(l: &crate::draft::DraftLine, _items: &[Item]) -> String {
-    let qty = money(l.qty);
-    let unit = l.uom.as_deref().map(|u| format!(" {u}")).unwrap_or_default();
-    let what = match (&l.sku, &l.description) {
-        (Some(sku), Some(d)) => format!("{sku} ({d})"),
-        (Some(sku), None) => sku.clone(),
-        (None, Some(d)) => d.clone(),
-        (None, None) => l.part.clone().unwrap_or_default(),
-    };
-    let price = l.price.map(|p| format!(" @ ${}", money(p))).unwrap_or_default();
-    format!("{qty}{unit} x {what}{price}")
-}
-
 /// A fax read into text: fixed columns, upper case.
 pub(crate) fn fax_text(draft: &PoDraft, customer: &Customer) -> Vec<u8> {
     let mut t = format!("{}\n", customer.name.to_uppercase());
@@ -253,4 +206,29 @@ pub(crate) fn out_of_office(buyer: (&str, &str), from: &str, at: NaiveDateTime) 
         human_date(at.date() + chrono::Days::new(7))
     );
     body.into_bytes()
+}
+
+/// A short order typed (or neatly printed) on a note and photographed with a phone.
+pub(crate) fn photo_note(draft: &PoDraft, customer: &Customer, buyer: (&str, &str)) -> String {
+    let mut t = format!(
+        "{}\n\nORDER FOR NORTHWIND FLOW\n\nPO {}    {}\n\n",
+        customer.name,
+        draft.po,
+        draft.order_date.format("%m/%d/%Y")
+    );
+    for l in &draft.lines {
+        let what = match (&l.sku, &l.description) {
+            (Some(sku), Some(d)) => format!("{sku}  {d}"),
+            (Some(sku), None) => sku.clone(),
+            (None, d) => d.clone().unwrap_or_default(),
+        };
+        let unit = l.uom.clone().unwrap_or_default();
+        let price = l.price.map(|p| format!("  @ {}", money(p))).unwrap_or_default();
+        t += &format!("  {} {unit}  {what}{price}\n", money(l.qty));
+    }
+    if let Some(req) = draft.requested {
+        t += &format!("\nNEED BY {}\n", req.format("%m/%d/%Y"));
+    }
+    t += &format!("\nThanks - {}\n", buyer.0);
+    t
 }
