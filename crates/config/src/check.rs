@@ -9,7 +9,7 @@ use prodline_connect::tryton::{TrytonTarget, TrytonTargetConfig};
 use prodline_connect::{BuildError, HealthcheckError, MissingObject, SqlTarget, SqlTargetConfig};
 use prodline_extract::MasterData;
 
-use crate::model::{Config, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig};
+use crate::model::{Config, ExtractorConfig, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig};
 
 /// How long an IMAP server may take to accept a TCP connection when there is no password to log in with.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -75,6 +75,9 @@ async fn check_workflow(report: &mut CheckReport, prefix: &str, workflow: &Workf
         let result = probe_source(source).await;
         report.record(key, result);
     }
+    if workflow.extractor != ExtractorConfig::Builtin {
+        report.record(format!("{prefix}.extractor"), probe_extractor(&workflow.extractor).await);
+    }
     let key = format!("{prefix}.target");
     let result = match &workflow.target {
         TargetConfig::Sql(sql) => probe_sql(&key, sql).await,
@@ -95,6 +98,35 @@ async fn check_workflow(report: &mut CheckReport, prefix: &str, workflow: &Workf
         };
         report.record(format!("{prefix}.acknowledgements.outbound"), result);
     }
+}
+
+/// A command's program can be found; an endpoint's host accepts a TCP
+/// connection. No document is sent: a model call costs money.
+async fn probe_extractor(extractor: &ExtractorConfig) -> Result<String, String> {
+    match extractor {
+        ExtractorConfig::Builtin => Ok("the built-in extractor".to_owned()),
+        ExtractorConfig::Command { program, .. } => find_program(program)
+            .map(|found| format!("command {} found at {}", program.display(), found.display()))
+            .ok_or_else(|| format!("program {} not found (not a file, not on PATH)", program.display())),
+        ExtractorConfig::Openai { base_url, model, .. } => {
+            let authority = base_url.trim_start_matches("http://").split('/').next().unwrap_or_default();
+            let address = if authority.contains(':') { authority.to_owned() } else { format!("{authority}:80") };
+            match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(&address)).await {
+                Ok(Ok(_)) => Ok(format!("{base_url} accepts connections (model {model}; no request sent)")),
+                Ok(Err(error)) => Err(format!("{base_url}: cannot connect to {address}: {error}")),
+                Err(_) => Err(format!("{base_url}: {address} did not answer within {} s", CONNECT_TIMEOUT.as_secs())),
+            }
+        }
+    }
+}
+
+/// A path with a folder in it as it is; a bare name on `PATH`.
+fn find_program(program: &Path) -> Option<std::path::PathBuf> {
+    if program.components().count() > 1 {
+        return program.is_file().then(|| program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file())
 }
 
 /// Logs in, finds the company and reads each model a delivery uses; writes nothing.

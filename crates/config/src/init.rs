@@ -53,7 +53,23 @@ stable_seconds = 2           # a file is taken once its size has not changed thi
 # ca_file = "imap-ca.pem"        # a private CA; left out: the public roots
 # poll_interval_seconds = 60
 
-# What turns a document into orders: "builtin" (EDI, CSV, XLSX, UBL parsers and resolver).
+# What turns a document into orders: "builtin" (EDI, CSV, XLSX, UBL parsers, the text
+# extractor for e-mail, PDF, scans and text, and the resolver). A model of your own reads
+# the unstructured documents instead, checked by the same resolver and rules, with the
+# built-in beside it (a disagreement goes to review):
+#   type = "command"           # your program: `program args... DOCUMENT`, JSON on stdin/stdout
+#   program = "python3"
+#   args = ["examples/extractors/regex_pilot.py"]
+#   timeout_seconds = 30
+# or an OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp's server):
+#   type = "openai"
+#   base_url = "http://127.0.0.1:11434/v1"
+#   model = "llama3.1:8b"
+#   api_key_env = "OPENAI_API_KEY"     # left out for local servers that need no key
+#   timeout_seconds = 60               # per attempt
+#   retries = 2                        # on 429, 5xx and time-outs, with back-off
+#   prompt_price_per_million = 0.15    # cost recorded per document
+#   completion_price_per_million = 0.60
 [workflow.extractor]
 type = "builtin"
 
@@ -63,6 +79,8 @@ policy = "shadow"            # "auto"; "shadow" = decide and record, send all to
 auto_threshold = 0.9         # confidence (0 to 1) needed for auto
 price_tolerance_percent = 2  # stated price may differ from the contract price by this much
 qty_outlier_factor = 10      # a quantity 10x the customer's usual goes to review
+# ocr_min_confidence = 80    # OCR's mean word confidence (0-100) below this goes to review
+# scan_auto_threshold = 0.95 # scans and photos need this confidence for auto
 
 # X12 acknowledgements back to the trading partner (optional; uncomment to send them):
 # a 997 for every X12 interchange received, an 855 for every X12 order posted,

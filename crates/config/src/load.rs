@@ -185,7 +185,7 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
     let owner = owner_of(errors, &join(prefix, "owner"), owner);
     let sources = sources_of(errors, &join(prefix, "sources"), sources, base);
     let extractor = match extractor {
-        Some(value) => errors.decode::<ExtractorConfig>(&join(prefix, "extractor"), value),
+        Some(value) => extractor_of(errors, &join(prefix, "extractor"), value, base),
         None => Some(ExtractorConfig::Builtin),
     };
     let master = master_of(errors, &join(prefix, "master"), master, base);
@@ -371,10 +371,96 @@ fn decision_of(errors: &mut Errors, key: &str, value: Value) -> Option<DecisionS
     if decision.price_tolerance_percent < Decimal::ZERO || decision.price_tolerance_percent > Decimal::ONE_HUNDRED {
         errors.push(&join(key, "price_tolerance_percent"), "expected a percentage from 0 to 100");
     }
+    if !(0.0..=100.0).contains(&decision.ocr_min_confidence) {
+        errors.push(
+            &join(key, "ocr_min_confidence"),
+            format!("{} is not an OCR confidence; expected 0 to 100", decision.ocr_min_confidence),
+        );
+    }
+    if !(0.0..=1.0).contains(&decision.scan_auto_threshold) {
+        errors.push(
+            &join(key, "scan_auto_threshold"),
+            format!("{} is not a confidence; expected 0 to 1", decision.scan_auto_threshold),
+        );
+    }
     if decision.qty_outlier_factor <= Decimal::ONE {
         errors.push(&join(key, "qty_outlier_factor"), "expected a factor above 1, e.g. 10");
     }
     Some(decision)
+}
+
+/// `[workflow.extractor]`: a command's program resolved, an endpoint's URL,
+/// key variable, time-outs and prices checked, each error naming its key.
+fn extractor_of(errors: &mut Errors, key: &str, mut value: Value, base: &Path) -> Option<ExtractorConfig> {
+    if let Value::Table(table) = &mut value {
+        errors.inline_secrets(key, table);
+    }
+    let extractor = errors.decode::<ExtractorConfig>(key, value)?;
+    Some(match extractor {
+        ExtractorConfig::Builtin => ExtractorConfig::Builtin,
+        ExtractorConfig::Command { program, args, timeout_seconds } => {
+            if program.as_os_str().is_empty() {
+                errors.push(&join(key, "program"), "empty; expected a program, e.g. \"python3\"");
+            }
+            positive(errors, &join(key, "timeout_seconds"), timeout_seconds);
+            let relative_path = program.is_relative() && program.components().count() > 1;
+            let program = if relative_path { base.join(program) } else { program };
+            ExtractorConfig::Command { program, args, timeout_seconds }
+        }
+        ExtractorConfig::Openai {
+            base_url,
+            model,
+            api_key_env,
+            timeout_seconds,
+            retries,
+            prompt_price_per_million,
+            completion_price_per_million,
+        } => {
+            openai_url(errors, &join(key, "base_url"), &base_url);
+            if model.trim().is_empty() {
+                errors.push(&join(key, "model"), "empty; expected the model's name, e.g. \"llama3.1:8b\"");
+            }
+            if let Some(name) = api_key_env.as_deref().filter(|name| !name.is_empty()) {
+                env_name(errors, &join(key, "api_key_env"), name);
+                if std::env::var_os(name).is_none() {
+                    errors.push(
+                        &join(key, "api_key_env"),
+                        format!("environment variable {name} is not set; export the API key in it"),
+                    );
+                }
+            }
+            positive(errors, &join(key, "timeout_seconds"), timeout_seconds);
+            for (price_key, price) in [
+                ("prompt_price_per_million", prompt_price_per_million),
+                ("completion_price_per_million", completion_price_per_million),
+            ] {
+                if price < Decimal::ZERO {
+                    errors.push(&join(key, price_key), "expected a price of 0 or more per million tokens");
+                }
+            }
+            ExtractorConfig::Openai {
+                base_url,
+                model,
+                api_key_env,
+                timeout_seconds,
+                retries,
+                prompt_price_per_million,
+                completion_price_per_million,
+            }
+        }
+    })
+}
+
+/// `http://host:port/v1`; https is refused until the HTTP client has TLS.
+fn openai_url(errors: &mut Errors, key: &str, url: &str) {
+    if url.starts_with("https://") {
+        errors.push(
+            key,
+            format!("\"{url}\": https is not supported yet (no TLS in prodline's HTTP client); use a local http proxy"),
+        );
+    } else if !url.starts_with("http://") || url.len() <= "http://".len() {
+        errors.push(key, format!("\"{url}\" is not an http URL; expected e.g. \"http://127.0.0.1:11434/v1\""));
+    }
 }
 
 /// `[workflow.target]` with `type = "file_drop"`: connect's `FileDropConfig`, `format` defaulting to JSON.

@@ -132,14 +132,62 @@ impl SourceConfig {
     }
 }
 
-/// What turns a document into orders. Room is left for `command` (an external
-/// program) and `openai` (a model endpoint) as further variants.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// What turns a document without a structure of its own (e-mail, PDF,
+/// scan, text) into orders. Structured formats (EDI, spreadsheets, UBL) are
+/// always read by prodline's readers; a model's orders are resolved,
+/// validated and decided like theirs, with the built-in extractor run
+/// beside it for agreement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExtractorConfig {
-    /// The deterministic parsers and resolver of prodline-extract.
+    /// The deterministic parsers, text extractor and resolver of prodline-extract.
     #[default]
     Builtin,
+    /// An external program: `program args... DOCUMENT_PATH`, the JSON request
+    /// on stdin, `{"orders": [...]}` on stdout (see prodline-models).
+    Command {
+        /// Resolved against the config's folder when it is a relative path
+        /// with a `/`; a bare name (`python3`) is looked up on `PATH`.
+        program: PathBuf,
+        /// Passed as written (relative paths are the working directory's).
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default = "default_command_timeout_seconds")]
+        timeout_seconds: u64,
+    },
+    /// An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
+    /// llama.cpp's server).
+    Openai {
+        /// `http://127.0.0.1:11434/v1`: `/chat/completions` is appended.
+        base_url: String,
+        model: String,
+        /// The variable holding the API key; left out for local servers that need none.
+        #[serde(default)]
+        api_key_env: Option<String>,
+        /// Per attempt.
+        #[serde(default = "default_model_timeout_seconds")]
+        timeout_seconds: u64,
+        /// Attempts after the first on 429, 5xx and time-outs.
+        #[serde(default = "default_model_retries")]
+        retries: u32,
+        /// Money per million prompt tokens (the workflow's budget currency).
+        #[serde(default)]
+        prompt_price_per_million: Decimal,
+        #[serde(default)]
+        completion_price_per_million: Decimal,
+    },
+}
+
+fn default_command_timeout_seconds() -> u64 {
+    30
+}
+
+fn default_model_timeout_seconds() -> u64 {
+    60
+}
+
+fn default_model_retries() -> u32 {
+    2
 }
 
 /// What happens to a decided order.
@@ -180,6 +228,20 @@ pub struct DecisionSettings {
     /// A quantity this many times the customer's usual is an outlier.
     #[serde(default = "default_qty_outlier_factor")]
     pub qty_outlier_factor: Decimal,
+    /// OCR's mean word confidence (0 to 100) below which a scan goes to review.
+    #[serde(default = "default_ocr_min_confidence")]
+    pub ocr_min_confidence: f64,
+    /// The auto-approve threshold of scans and photos (stricter than `auto_threshold`).
+    #[serde(default = "default_scan_auto_threshold")]
+    pub scan_auto_threshold: f64,
+}
+
+fn default_ocr_min_confidence() -> f64 {
+    DecisionConfig::default().ocr_min_confidence
+}
+
+fn default_scan_auto_threshold() -> f64 {
+    DecisionConfig::default().scan_auto_threshold
 }
 
 fn default_auto_threshold() -> f64 {
@@ -201,6 +263,8 @@ impl Default for DecisionSettings {
             auto_threshold: default_auto_threshold(),
             price_tolerance_percent: default_price_tolerance_percent(),
             qty_outlier_factor: default_qty_outlier_factor(),
+            ocr_min_confidence: default_ocr_min_confidence(),
+            scan_auto_threshold: default_scan_auto_threshold(),
         }
     }
 }
@@ -212,6 +276,8 @@ impl DecisionSettings {
             auto_threshold: self.auto_threshold,
             price_tolerance: self.price_tolerance_percent / Decimal::ONE_HUNDRED,
             qty_outlier_factor: self.qty_outlier_factor,
+            ocr_min_confidence: self.ocr_min_confidence,
+            scan_auto_threshold: self.scan_auto_threshold,
             ..DecisionConfig::default()
         }
     }

@@ -366,3 +366,104 @@ async fn check_logs_in_to_the_mailbox() {
     assert_eq!(failed[0].key, "workflow[0].sources[1]");
     assert!(failed[0].message.contains("127.0.0.1:10143: login as orders refused"), "{report}");
 }
+
+const BUILTIN: &str = "[workflow.extractor]\ntype = \"builtin\"";
+
+#[tokio::test]
+async fn model_extractors_load_with_defaults_and_the_scan_settings_with_them() {
+    use prodline_config::ExtractorConfig;
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    rewrite(
+        &path,
+        BUILTIN,
+        "[workflow.extractor]\ntype = \"command\"\nprogram = \"pilots/read.py\"\nargs = [\"--strict\"]",
+    );
+    rewrite(
+        &path,
+        "qty_outlier_factor = 10 ",
+        "ocr_min_confidence = 70\nscan_auto_threshold = 0.97\nqty_outlier_factor = 10 ",
+    );
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let expected = ExtractorConfig::Command {
+        program: deploy.join("pilots/read.py"),
+        args: vec!["--strict".to_owned()],
+        timeout_seconds: 30,
+    };
+    assert_eq!(config.workflow[0].extractor, expected, "a relative program path resolves against the config folder");
+    let decision = config.workflow[0].decision.decision_config();
+    assert_eq!((decision.ocr_min_confidence, decision.scan_auto_threshold), (70.0, 0.97));
+
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    let openai = "[workflow.extractor]\ntype = \"openai\"\nbase_url = \"http://127.0.0.1:11434/v1\"\nmodel = \"llama3.1:8b\"\n\
+                  prompt_price_per_million = 0.15";
+    rewrite(&path, BUILTIN, openai);
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let ExtractorConfig::Openai { api_key_env, timeout_seconds, retries, prompt_price_per_million, .. } =
+        &config.workflow[0].extractor
+    else {
+        panic!("an openai extractor: {:?}", config.workflow[0].extractor)
+    };
+    assert_eq!((api_key_env.as_deref(), *timeout_seconds, *retries), (None, 60, 2), "a local server needs no key");
+    assert_eq!(*prompt_price_per_million, Decimal::new(15, 2));
+}
+
+#[tokio::test]
+async fn model_extractor_mistakes_are_named_by_key() {
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    let openai = "[workflow.extractor]\ntype = \"openai\"\nbase_url = \"https://api.example.com/v1\"\nmodel = \"\"\n\
+                  api_key_env = \"PRODLINE_TEST_NO_SUCH_KEY\"\ntimeout_seconds = 0\ncompletion_price_per_million = -1";
+    rewrite(&path, BUILTIN, openai);
+    rewrite(
+        &path,
+        "qty_outlier_factor = 10 ",
+        "ocr_min_confidence = 180\nscan_auto_threshold = 2\nqty_outlier_factor = 10 ",
+    );
+    let errors = load_errors(&path);
+    let text = errors.to_string();
+    for key in [
+        "workflow[0].extractor.base_url",
+        "workflow[0].extractor.model",
+        "workflow[0].extractor.api_key_env",
+        "workflow[0].extractor.timeout_seconds",
+        "workflow[0].extractor.completion_price_per_million",
+        "workflow[0].decision.ocr_min_confidence",
+        "workflow[0].decision.scan_auto_threshold",
+    ] {
+        assert!(errors.mentions(key), "no error names {key}:\n{text}");
+    }
+    assert!(text.contains("PRODLINE_TEST_NO_SUCH_KEY is not set"), "{text}");
+    assert!(text.contains("https is not supported yet"), "{text}");
+
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    rewrite(
+        &path,
+        BUILTIN,
+        "[workflow.extractor]\ntype = \"openai\"\nbase_url = \"http://h/v1\"\nmodel = \"m\"\napi_key = \"sk-123\"",
+    );
+    let errors = load_errors(&path);
+    assert!(errors.mentions("workflow[0].extractor.api_key"), "an inline key is refused: {errors}");
+    assert!(errors.to_string().contains("api_key_env"), "{errors}");
+}
+
+#[tokio::test]
+async fn check_finds_a_command_extractors_program_and_names_a_missing_one() {
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    rewrite(&path, BUILTIN, "[workflow.extractor]\ntype = \"command\"\nprogram = \"sh\"");
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let report = check(&config).await;
+    let probe = report.probes.iter().find(|p| p.key == "workflow[0].extractor");
+    assert!(probe.is_some_and(|p| p.ok && p.message.contains("command sh found")), "{report}");
+
+    let (_dir, deploy) = scaffold().await;
+    let path = deploy.join(CONFIG_FILE);
+    rewrite(&path, BUILTIN, "[workflow.extractor]\ntype = \"command\"\nprogram = \"pilots/missing.py\"");
+    let config = Config::load(&path).unwrap_or_else(|errors| panic!("{errors}"));
+    let report = check(&config).await;
+    let probe = report.probes.iter().find(|p| p.key == "workflow[0].extractor");
+    assert!(probe.is_some_and(|p| !p.ok && p.message.contains("missing.py not found")), "{report}");
+}

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Read, but inferred rather than stated in so many words (a relative
+    /// date worked out, a line read from a sentence): it lowers the
+    /// confidence a little and is no reason for review by itself.
+    Note,
     /// The document was read, but something is off (an envelope count, say).
     Warning,
     /// A part of the document could not be read.
@@ -88,6 +92,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    pub fn note(code: &str, message: impl Into<String>, position: Position) -> Self {
+        Diagnostic { severity: Severity::Note, code: code.to_string(), message: message.into(), position }
+    }
+
     pub fn warning(code: &str, message: impl Into<String>, position: Position) -> Self {
         Diagnostic { severity: Severity::Warning, code: code.to_string(), message: message.into(), position }
     }
@@ -100,6 +108,7 @@ impl Diagnostic {
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let sev = match self.severity {
+            Severity::Note => "note",
             Severity::Warning => "warning",
             Severity::Error => "error",
         };

@@ -44,6 +44,10 @@ pub struct DatasetDocument {
     pub received_at: Option<DateTime<Utc>>,
     pub channel: Option<String>,
     pub from: Option<String>,
+    /// meta.jsonl's `"curated": true`: a clean sample, of the kind a pilot
+    /// is measured on. `eval --curated` compares these documents with a
+    /// random sample of everything (the curated-versus-live gap).
+    pub curated: bool,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +67,8 @@ struct MetaLine {
     channel: Option<String>,
     #[serde(default)]
     from: Option<String>,
+    #[serde(default)]
+    curated: bool,
 }
 
 impl Dataset {
@@ -88,14 +94,22 @@ impl Dataset {
     /// A seeded random sample of `n` documents (all of them when there are
     /// fewer), kept in replay order. The same seed draws the same sample.
     pub fn sample(mut self, n: usize, seed: u64) -> Dataset {
-        let mut picks: Vec<usize> = (0..self.documents.len()).collect();
-        picks.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        picks.truncate(n);
-        picks.sort_unstable();
+        let picks = sample_indices(self.documents.len(), n, seed);
         let mut all: Vec<Option<DatasetDocument>> = self.documents.into_iter().map(Some).collect();
         self.documents = picks.into_iter().filter_map(|i| all.get_mut(i).and_then(Option::take)).collect();
         self
     }
+}
+
+/// A seeded random choice of `n` of the indices `0..len` (all of them when
+/// there are fewer), in increasing order. One definition for `--sample` and
+/// for the live side of the curated gap, so a seed means the same draw.
+pub(crate) fn sample_indices(len: usize, n: usize, seed: u64) -> Vec<usize> {
+    let mut picks: Vec<usize> = (0..len).collect();
+    picks.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    picks.truncate(n);
+    picks.sort_unstable();
+    picks
 }
 
 /// Documents without a time come after those with one; ties by path.
@@ -185,6 +199,7 @@ fn read_truth(
             received_at: None,
             channel: None,
             from: None,
+            curated: false,
         };
         documents.insert(doc, document);
     }
@@ -218,6 +233,7 @@ fn apply_meta(
             document.received_at = received_at;
             document.channel = line.channel.map(|c| c.trim().to_lowercase()).filter(|c| !c.is_empty());
             document.from = line.from.filter(|f| !f.trim().is_empty());
+            document.curated = line.curated;
         }
     }
     Ok(())

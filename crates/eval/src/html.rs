@@ -7,7 +7,10 @@ use std::fmt::Write as _;
 use prodline_core::ReasonCode;
 use prodline_core::stats::Proportion;
 
+use crate::cost::{CostFigures, CostReport};
+use crate::gap::CuratedGap;
 use crate::report::{CalibrationBin, Figures, Report};
+use crate::shadow::Agreement;
 
 /// Render the report as one HTML page.
 pub fn render_html(report: &Report) -> String {
@@ -16,13 +19,19 @@ pub fn render_html(report: &Report) -> String {
     section_title(&mut page, report);
     section_garbage(&mut page, report);
     section_headline(&mut page, &report.overall);
+    section_challenger(&mut page, report);
+    section_gap(&mut page, report.gap.as_ref());
     section_fields(&mut page, &report.overall);
     let _ = write!(page, "<h2>Order accuracy by segment</h2>{}", segment_plot(report));
-    for (title, segments) in
-        [("By channel", &report.by_channel), ("By format", &report.by_format), ("By customer", &report.by_customer)]
-    {
+    for (title, segments) in [
+        ("By group", &report.by_group),
+        ("By channel", &report.by_channel),
+        ("By format", &report.by_format),
+        ("By customer", &report.by_customer),
+    ] {
         section_segments(&mut page, title, segments);
     }
+    section_cost(&mut page, &report.cost);
     section_reasons(&mut page, report);
     section_calibration(&mut page, report);
     section_auto_wrong(&mut page, report);
@@ -78,6 +87,9 @@ fn section_title(page: &mut String, report: &Report) {
             if let Some(n) = run.sample {
                 let seed = run.seed.unwrap_or_default();
                 let _ = write!(page, " (random sample of {n} from {}, seed {seed})", run.documents_available);
+            }
+            if !run.extractor.is_empty() {
+                let _ = write!(page, "; extractor <code>{}</code>", escape(&run.extractor));
             }
             let mode = if run.replay { "replay (learning after each decision)" } else { "no learning" };
             let _ = write!(page, "; {mode}; auto-approve threshold {:.2}.", run.auto_threshold);
@@ -136,6 +148,17 @@ fn section_headline(page: &mut String, f: &Figures) {
         );
     }
     page.push_str("</table>\n");
+    let p = &f.auto_precision;
+    if p.rate.is_some() {
+        let _ = writeln!(
+            page,
+            "<p>Auto-approve precision {} (95&nbsp;% Wilson {:.1}–{:.1}&nbsp;%, <strong>lower bound {:.1}&nbsp;%</strong>).</p>",
+            percent(p),
+            p.low * 100.0,
+            p.high * 100.0,
+            p.low * 100.0
+        );
+    }
 }
 
 fn section_fields(page: &mut String, f: &Figures) {
@@ -220,13 +243,120 @@ fn section_auto_wrong(page: &mut String, report: &Report) {
     page.push_str("</ul>\n");
 }
 
-/// Dots with 95 % whiskers: order accuracy overall, by channel and by format.
+fn money(amount: Option<prodline_core::Decimal>) -> String {
+    amount.map(crate::summary::money).unwrap_or_else(|| "n/a".into())
+}
+
+fn section_cost(page: &mut String, cost: &CostReport) {
+    page.push_str("<h2>Cost</h2>\n");
+    if cost.overall.documents_with_usage == 0 {
+        page.push_str("<p>No extractor reported usage.</p>\n");
+        return;
+    }
+    page.push_str(
+        "<table><tr><th>segment</th><th>documents</th><th>with usage</th><th>total</th><th>per document</th>\
+         <th>per auto-posted order</th><th>calls</th><th>tokens (prompt + completion)</th><th>model time</th></tr>\n",
+    );
+    cost_row(page, "overall", &cost.overall);
+    for (prefix, segments) in [("extractor", &cost.by_extractor), ("group", &cost.by_group)] {
+        for (name, f) in segments {
+            cost_row(page, &format!("{prefix} {name}"), f);
+        }
+    }
+    page.push_str("</table>\n");
+}
+
+fn cost_row(page: &mut String, label: &str, f: &CostFigures) {
+    let _ = writeln!(
+        page,
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} + {}</td><td>{:.1} s</td></tr>",
+        escape(label),
+        f.documents,
+        f.documents_with_usage,
+        money(Some(f.total)),
+        money(f.per_document),
+        money(f.per_auto_posted_order),
+        f.calls,
+        f.prompt_tokens,
+        f.completion_tokens,
+        f.millis as f64 / 1000.0
+    );
+}
+
+fn section_gap(page: &mut String, gap: Option<&CuratedGap>) {
+    let Some(gap) = gap else { return };
+    let _ = writeln!(
+        page,
+        "<h2>Curated versus live</h2><p>The {} documents marked curated against a random sample of as many \
+         documents of everything received (seed {}, {} drawn from the curated ones), from one run in received order.</p>\
+         <table><tr><th>figure</th><th>curated</th><th>live sample</th><th>gap (points)</th></tr>",
+        gap.curated.documents, gap.seed, gap.overlap
+    );
+    let d = &gap.difference_points;
+    for (name, curated, live, points) in [
+        ("order accuracy", &gap.curated.order_accuracy, &gap.live.order_accuracy, d.order_accuracy),
+        ("auto precision", &gap.curated.auto_precision, &gap.live.auto_precision, d.auto_precision),
+        ("straight-through rate", &gap.curated.stp_rate, &gap.live.stp_rate, d.stp_rate),
+    ] {
+        let points = points.map(|p| format!("{p:+.1}")).unwrap_or_else(|| "n/a".into());
+        let _ = writeln!(
+            page,
+            "<tr><td>{name}</td><td>{}</td><td>{}</td><td>{points}</td></tr>",
+            cell(curated),
+            cell(live)
+        );
+    }
+    page.push_str("</table>\n");
+}
+
+fn section_challenger(page: &mut String, report: &Report) {
+    let (Some(challenger), Some(agreement)) = (&report.challenger, &report.agreement) else { return };
+    let Agreement { champion: ours, challenger: theirs, .. } = agreement;
+    let _ = writeln!(
+        page,
+        "<h2>Champion and challenger</h2><p>The challenger <code>{}</code> ran in shadow beside the champion \
+         <code>{}</code> on the same documents, with its own memory; only the champion decided.</p>\
+         <table><tr><th>figure</th><th>{}</th><th>{}</th></tr>",
+        escape(theirs),
+        escape(ours),
+        escape(ours),
+        escape(theirs)
+    );
+    let (a, b) = (&report.overall, &challenger.overall);
+    for (name, x, y) in [
+        ("order accuracy", &a.order_accuracy, &b.order_accuracy),
+        ("auto precision", &a.auto_precision, &b.auto_precision),
+        ("straight-through rate", &a.stp_rate, &b.stp_rate),
+        ("auto rate", &a.auto_rate, &b.auto_rate),
+    ] {
+        let _ = writeln!(page, "<tr><td>{name}</td><td>{}</td><td>{}</td></tr>", cell(x), cell(y));
+    }
+    let _ = writeln!(
+        page,
+        "<tr><td>cost per document</td><td>{}</td><td>{}</td></tr></table>\
+         <p>Same orders on {} of documents; same decision on {}.</p>",
+        money(report.cost.overall.per_document),
+        money(challenger.cost.overall.per_document),
+        cell(&agreement.orders),
+        cell(&agreement.decisions)
+    );
+    if !agreement.disagreeing_docs.is_empty() {
+        page.push_str("<p>Documents where they disagree:</p><ul>");
+        for doc in agreement.disagreeing_docs.iter().take(50) {
+            let _ = write!(page, "<li><code>{}</code></li>", escape(doc));
+        }
+        page.push_str("</ul>\n");
+    }
+}
+
+/// Dots with 95 % whiskers: order accuracy overall, by group, channel and format.
 fn segment_plot(report: &Report) -> String {
     const LABEL: f64 = 200.0;
     const PLOT: f64 = 440.0;
     const ROW: f64 = 22.0;
     const TOP: f64 = 28.0;
     let mut rows: Vec<(String, &Proportion)> = vec![("overall".into(), &report.overall.order_accuracy)];
+    rows.extend(report.by_group.iter().map(|(k, f)| (format!("group {k}"), &f.order_accuracy)));
     rows.extend(report.by_channel.iter().map(|(k, f)| (format!("channel {k}"), &f.order_accuracy)));
     rows.extend(report.by_format.iter().map(|(k, f)| (format!("format {k}"), &f.order_accuracy)));
     let height = TOP + ROW * rows.len() as f64 + 10.0;

@@ -4,13 +4,15 @@
 //! JSON field names are a contract like SPEC §5: add fields, never rename.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use prodline_core::Decision;
 use prodline_core::stats::Proportion;
 use serde::{Deserialize, Serialize};
 
+use crate::cost::CostReport;
+use crate::gap::CuratedGap;
 use crate::score::{DocumentScore, Field, FieldCounts};
+use crate::shadow::Agreement;
 
 /// Everything `prodline eval` measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,12 +22,23 @@ pub struct Report {
     /// Documents evaluated (the sample, when sampled).
     pub documents: u64,
     pub overall: Figures,
+    /// The 95 % Wilson lower bound of `overall.auto_precision`, stated on
+    /// its own because it is the figure a go-live gate is set on ("at least
+    /// 97 %" must hold for the lower bound, not for a lucky rate); `None`
+    /// when nothing was auto-approved.
+    #[serde(default)]
+    pub auto_precision_lower_bound: Option<f64>,
     /// By meta.jsonl channel (`unknown` when not given).
     pub by_channel: BTreeMap<String, Figures>,
     /// By detected format (`x12`, `csv`, `email`, ...).
     pub by_format: BTreeMap<String, Figures>,
     /// By the truth's customer_id, else the predicted one, else `unknown`.
     pub by_customer: BTreeMap<String, Figures>,
+    /// By group (`prodline_core::Group`: format, with anything OCR read
+    /// counted as `scan`). edi, email, pdf, spreadsheet and scan are always
+    /// present, with zero documents if need be; text and other when seen.
+    #[serde(default)]
+    pub by_group: BTreeMap<String, Figures>,
     pub decisions: DecisionCounts,
     /// Documents carrying each reason code (a document counts once per code).
     pub reasons: BTreeMap<String, u64>,
@@ -38,6 +51,20 @@ pub struct Report {
     pub calibration: Vec<CalibrationBin>,
     /// Σ (bin share × |accuracy − mean confidence|); `None` with no documents.
     pub expected_calibration_error: Option<f64>,
+    /// What the extractors cost, from the usage they reported.
+    #[serde(default)]
+    pub cost: CostReport,
+    /// `--curated`: the curated documents against a random sample of all.
+    #[serde(default)]
+    pub gap: Option<CuratedGap>,
+    /// `--challenger`: the same report for the extractor run in shadow
+    /// (its predictions in `PREDICTIONS.challenger.jsonl`).
+    #[serde(default)]
+    pub challenger: Option<Box<Report>>,
+    /// `--challenger`: how often champion and challenger predicted the same
+    /// orders.
+    #[serde(default)]
+    pub agreement: Option<Agreement>,
 }
 
 /// How the run was made.
@@ -52,6 +79,15 @@ pub struct RunInfo {
     pub seed: Option<u64>,
     pub replay: bool,
     pub auto_threshold: f64,
+    /// The extractor that decided (`builtin`, `command`, `openai:MODEL`).
+    #[serde(default)]
+    pub extractor: String,
+    /// The extractor run in shadow (`--challenger`), if any.
+    #[serde(default)]
+    pub challenger: Option<String>,
+    /// `--curated`: the report carries a `gap` section.
+    #[serde(default)]
+    pub curated: bool,
 }
 
 /// The SPEC §4 figures of one segment. Order counts are summed over the
@@ -210,93 +246,5 @@ impl Tally {
             auto_rate: Proportion::new(self.auto_documents, self.documents),
             field_accuracy: FieldAccuracy::from_counts(&self.fields),
         }
-    }
-}
-
-/// `87.5 % (105/120, 95 % CI 80.4–92.3 %)`, or `n/a (0/0)`.
-pub fn format_proportion(p: &Proportion) -> String {
-    match p.rate {
-        Some(rate) => format!(
-            "{:.1} % ({}/{}, 95 % CI {:.1}–{:.1} %)",
-            rate * 100.0,
-            p.successes,
-            p.trials,
-            p.low * 100.0,
-            p.high * 100.0
-        ),
-        None => format!("n/a ({}/{})", p.successes, p.trials),
-    }
-}
-
-fn short_rate(p: &Proportion) -> String {
-    match p.rate {
-        Some(rate) => format!("{:.1} % ({}/{})", rate * 100.0, p.successes, p.trials),
-        None => "n/a".into(),
-    }
-}
-
-impl Report {
-    /// A short plain-text summary for the terminal and the demo: the
-    /// garbage warning first, then the headline figures with intervals,
-    /// decisions, the top reasons and order accuracy by channel and format.
-    pub fn summary(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(out, "{}", self.title());
-        if !self.garbage.auto_approved_docs.is_empty() {
-            let docs = self.garbage.auto_approved_docs.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
-            let more = self.garbage.auto_approved_docs.len().saturating_sub(5);
-            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-            let _ = writeln!(
-                out,
-                "WARNING: {} of {} documents with no order to enter were AUTO-APPROVED: {docs}{more}",
-                self.garbage.auto_approved.successes, self.garbage.documents
-            );
-        }
-        let o = &self.overall;
-        for (name, p) in [
-            ("order accuracy   ", &o.order_accuracy),
-            ("auto precision   ", &o.auto_precision),
-            ("straight-through ", &o.stp_rate),
-            ("document accuracy", &o.document_accuracy),
-            ("auto rate        ", &o.auto_rate),
-        ] {
-            let _ = writeln!(out, "  {name}  {}", format_proportion(p));
-        }
-        let _ = writeln!(out, "  decisions: {} auto, {} review", self.decisions.auto, self.decisions.review);
-        let _ = writeln!(out, "  {}", self.top_reasons(5));
-        for (label, segments) in [("by channel", &self.by_channel), ("by format", &self.by_format)] {
-            let parts: Vec<String> =
-                segments.iter().map(|(name, f)| format!("{name} {}", short_rate(&f.order_accuracy))).collect();
-            let _ = writeln!(out, "  order accuracy {label}: {}", parts.join(" · "));
-        }
-        out
-    }
-
-    fn title(&self) -> String {
-        let Some(run) = &self.run else {
-            return format!("prodline eval: {} documents", self.documents);
-        };
-        let mut title = format!("prodline eval of {}: {} documents", run.dataset, self.documents);
-        if let Some(n) = run.sample {
-            let seed = run.seed.unwrap_or_default();
-            let _ = write!(title, " (sample of {n} from {}, seed {seed})", run.documents_available);
-        }
-        if run.replay {
-            title.push_str(", replay");
-        }
-        if run.documents_without_truth > 0 {
-            let _ = write!(title, "; {} documents without truth skipped", run.documents_without_truth);
-        }
-        title
-    }
-
-    fn top_reasons(&self, n: usize) -> String {
-        if self.reasons.is_empty() {
-            return "reasons: none".into();
-        }
-        let mut reasons: Vec<(&String, &u64)> = self.reasons.iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let parts: Vec<String> = reasons.iter().take(n).map(|(code, count)| format!("{code} {count}")).collect();
-        format!("reasons (documents): {}", parts.join(", "))
     }
 }

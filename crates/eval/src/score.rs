@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use prodline_core::scoring::{document_correct, pair_orders, po_key, price_equal};
-use prodline_core::{CanonicalLine, CanonicalOrder, Decision, Format, Reason};
+use prodline_core::{CanonicalLine, CanonicalOrder, Decision, Format, Group, Reason, Usage};
 use serde::Serialize;
 
+use crate::cost::cost_report;
 use crate::report::{CalibrationBin, DecisionCounts, GarbageFigures, Report, Tally};
 
 /// One evaluated document: what the agent said beside what a person entered.
@@ -17,6 +18,12 @@ pub struct ScoredDocument {
     /// From meta.jsonl; `unknown` when not given.
     pub channel: String,
     pub format: Format,
+    /// `Group::of(format, scanned)`: edi, email, pdf, spreadsheet, scan...
+    pub group: Group,
+    /// meta.jsonl says it is a clean, curated sample.
+    pub curated: bool,
+    /// What the extractor reported it cost; `None` for structured readers.
+    pub usage: Option<Usage>,
     /// The segment "customer": see [`document_customer`].
     pub customer: String,
     pub decision: Decision,
@@ -85,6 +92,11 @@ impl Field {
 /// Field counts of one document: (correct, compared) per [`Field`].
 pub(crate) type FieldCounts = [(u64, u64); 10];
 
+/// The groups every report shows, with or without documents: the issue
+/// asks for the straight-through rate of each, and an empty row says "no
+/// scans in this dataset" where a missing one would say nothing.
+pub const REPORTED_GROUPS: [Group; 5] = [Group::Edi, Group::Email, Group::Pdf, Group::Spreadsheet, Group::Scan];
+
 /// What one document adds to every segment it belongs to.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct DocumentScore {
@@ -97,7 +109,7 @@ pub(crate) struct DocumentScore {
 }
 
 impl DocumentScore {
-    fn of(record: &ScoredDocument) -> DocumentScore {
+    pub(crate) fn of(record: &ScoredDocument) -> DocumentScore {
         DocumentScore {
             correct: document_correct(&record.predicted, &record.truth),
             auto: record.decision == Decision::Auto,
@@ -112,12 +124,14 @@ impl DocumentScore {
 /// Score evaluated documents into a report (with no run information; [`crate::run`] adds it).
 ///
 /// Every figure is summed over documents, so a segment's figures add up to
-/// the overall ones: see [`Figures`] for the definitions.
+/// the overall ones: see [`Figures`](crate::Figures) for the definitions.
 pub fn score(records: &[ScoredDocument]) -> Report {
     let mut overall = Tally::default();
     let mut by_channel: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_format: BTreeMap<String, Tally> = BTreeMap::new();
     let mut by_customer: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut by_group: BTreeMap<String, Tally> =
+        REPORTED_GROUPS.iter().map(|g| (g.as_str().to_string(), Tally::default())).collect();
     let mut decisions = DecisionCounts::default();
     let mut reasons: BTreeMap<String, u64> = BTreeMap::new();
     let mut garbage = GarbageTally::default();
@@ -130,6 +144,7 @@ pub fn score(records: &[ScoredDocument]) -> Report {
         by_channel.entry(record.channel.clone()).or_default().add(&doc);
         by_format.entry(record.format.as_str().to_string()).or_default().add(&doc);
         by_customer.entry(record.customer.clone()).or_default().add(&doc);
+        by_group.entry(record.group.as_str().to_string()).or_default().add(&doc);
         decisions.add(record.decision);
         count_reasons(&mut reasons, &record.reasons);
         garbage.add(record);
@@ -140,13 +155,20 @@ pub fn score(records: &[ScoredDocument]) -> Report {
     }
 
     let figures = |map: BTreeMap<String, Tally>| map.into_iter().map(|(k, t)| (k, t.figures())).collect();
+    let overall = overall.figures();
     Report {
         run: None,
         documents: records.len() as u64,
-        overall: overall.figures(),
+        auto_precision_lower_bound: overall.auto_precision.rate.map(|_| overall.auto_precision.low),
+        overall,
         by_channel: figures(by_channel),
         by_format: figures(by_format),
         by_customer: figures(by_customer),
+        by_group: figures(by_group),
+        cost: cost_report(records),
+        gap: None,
+        challenger: None,
+        agreement: None,
         decisions,
         reasons,
         garbage: garbage.figures(),

@@ -1,6 +1,7 @@
 //! From bytes to canonical orders and a decision.
 //!
-//! `process` = parse (prodline-formats) → resolve against master data →
+//! `process` = read (prodline-formats, or text through an extractor:
+//! [`read`]) → resolve against master data →
 //! validate → decide. Everything here is synchronous and deterministic;
 //! the only state is the [`Memory`] the caller hands in.
 //!
@@ -13,6 +14,7 @@ pub mod memory;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
+pub mod read;
 pub mod resolve;
 pub mod text;
 pub mod validate;
@@ -20,4 +22,5 @@ pub mod validate;
 pub use master::{MasterData, MasterDataError};
 pub use memory::{Learned, LearnedKind, Memory};
 pub use model::{Extractors, Model, ModelError, ModelInput, ModelOutput};
-pub use pipeline::{Context, DecisionConfig, Outcome, ResolvedOrder, decide, process, resolve_document};
+pub use pipeline::{Context, DecisionConfig, Outcome, ResolvedOrder, decide, process, process_with, resolve_document};
+pub use read::{Reading, model_document};

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use prodline_core::{CanonicalLine, CanonicalOrder, Decimal, PartyRole, ReasonCode};
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::{code_key, compact_key, company_key, email_address};
+use crate::normalize::{code_key, compact_key, company_key, email_address, email_domain};
 use crate::pipeline::{Context, Outcome, ResolvedOrder};
 use crate::resolve::{CustomerMethod, ItemMethod};
 
@@ -55,6 +55,9 @@ pub enum LearnedKind {
     CustomerName,
     /// An e-mail sender address → customer.
     CustomerEmail,
+    /// A sender's layout: the label before its PO number (`Our ref:`).
+    /// Key: the sender (e-mail domain, else customer id); value: the label.
+    PoLabel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +82,7 @@ fn match_key(kind: LearnedKind, raw: &str) -> String {
         LearnedKind::CrossReference | LearnedKind::CustomerId => compact_key(raw),
         LearnedKind::CustomerName => company_key(raw),
         LearnedKind::CustomerEmail => email_address(raw).unwrap_or_else(|| raw.trim().to_lowercase()),
+        LearnedKind::PoLabel => raw.trim().to_lowercase(),
     }
 }
 
@@ -129,6 +133,43 @@ impl Memory {
             return None;
         }
         self.learned.iter().find(|l| l.kind == kind && l.match_key == wanted).map(|l| l.value.as_str())
+    }
+
+    /// The label a sender puts before its PO number, learned from a
+    /// reviewed document; `senders` are tried in order (e-mail domain,
+    /// customer id).
+    pub fn learned_po_label(&self, senders: &[String]) -> Option<&str> {
+        senders.iter().find_map(|sender| {
+            let wanted = match_key(LearnedKind::PoLabel, sender);
+            self.learned
+                .iter()
+                .find(|l| l.kind == LearnedKind::PoLabel && l.match_key == wanted)
+                .map(|l| l.value.as_str())
+        })
+    }
+
+    /// Take back a learned item (`prodline learned forget`): the one with
+    /// this kind, customer and key. Whether it was there.
+    pub fn forget(&mut self, item: &Learned) -> bool {
+        let before = self.learned.len();
+        self.learned
+            .retain(|l| !(l.kind == item.kind && l.customer_id == item.customer_id && l.match_key == item.match_key));
+        self.learned.len() != before
+    }
+
+    /// Take back the learned item at this position of [`Memory::learned`]
+    /// (0-based).
+    pub fn forget_at(&mut self, index: usize) -> Option<Learned> {
+        (index < self.learned.len()).then(|| self.learned.remove(index))
+    }
+
+    /// Take back every learned item with this key (as written or
+    /// normalised); how many there were.
+    pub fn forget_key(&mut self, key: &str) -> usize {
+        let before = self.learned.len();
+        let wanted = key.trim().to_lowercase();
+        self.learned.retain(|l| l.key.to_lowercase() != wanted && l.match_key != match_key(l.kind, key));
+        before - self.learned.len()
     }
 
     /// The SKU a learned cross-reference maps this customer's part to.
@@ -193,6 +234,7 @@ impl Memory {
     /// PO number (else by position); lines by line number and quantity, then
     /// position and quantity, then customer part, then a unique quantity.
     pub fn learn(&mut self, outcome: &Outcome, truth: &[CanonicalOrder]) {
+        self.learn_layout(outcome, truth);
         for (resolved, truth_order) in pair_orders(&outcome.orders, truth) {
             let Some(customer) = truth_order.customer_id.as_deref() else { continue };
             if needs_customer_lesson(resolved, customer) {
@@ -201,6 +243,23 @@ impl Memory {
             for (i, truth_line) in pair_lines(&resolved.order.lines, &truth_order.lines) {
                 self.learn_line(outcome, resolved, i, customer, truth_line);
             }
+        }
+    }
+
+    /// A sender's PO label, from a text document whose PO number the
+    /// extractor missed or misread: the words before the true PO number.
+    fn learn_layout(&mut self, outcome: &Outcome, truth: &[CanonicalOrder]) {
+        let Some(text) = outcome.text.as_ref() else { return };
+        for order in truth {
+            let Some(po) = order.customer_po.as_deref().filter(|p| !p.trim().is_empty()) else { continue };
+            let read_right =
+                outcome.orders.iter().any(|o| o.order.customer_po.as_deref().map(po_key) == Some(po_key(po)));
+            if read_right {
+                continue;
+            }
+            let sender = outcome.from.as_deref().and_then(email_domain).or_else(|| order.customer_id.clone());
+            let (Some(sender), Some(label)) = (sender, crate::text::label_before(text, po)) else { continue };
+            self.remember(outcome, LearnedKind::PoLabel, None, &sender, &label);
         }
     }
 

@@ -7,12 +7,14 @@
 use chrono::{DateTime, Utc};
 use prodline_core::units::normalize_uom;
 use prodline_core::{
-    CanonicalLine, CanonicalOrder, Decimal, Decision, DocumentText, Format, ParsedDocument, ParsedLine, ParsedOrder,
-    Reason, ReasonCode, Usage,
+    CanonicalLine, CanonicalOrder, Decimal, Decision, DocumentText, Format, Group, ParsedDocument, ParsedLine,
+    ParsedOrder, Reason, ReasonCode, Usage, scoring,
 };
 use serde::Serialize;
 
 use crate::memory::{lines_fingerprint, po_key};
+use crate::model::Extractors;
+use crate::read::{Readers, read_document};
 use crate::resolve::{CustomerMatch, ItemMatch, ShipToMatch, resolve_customer, resolve_item, resolve_ship_to};
 use crate::validate::{
     EarlierOrder, Ordered, PriceCheck, check_price, document_reasons, duplicate_reason, order_reasons,
@@ -44,6 +46,12 @@ pub struct DecisionConfig {
     /// Earlier quantities needed before outliers are judged (5: with fewer,
     /// ordinary variation looks like an outlier).
     pub qty_history_min: usize,
+    /// OCR's mean word confidence (0–100) below which a document goes to
+    /// review with `low_ocr_confidence`.
+    pub ocr_min_confidence: f64,
+    /// The auto-approve threshold of scans and photos (group `scan`), which
+    /// are misread more often than text layers.
+    pub scan_auto_threshold: f64,
 }
 
 impl Default for DecisionConfig {
@@ -53,6 +61,8 @@ impl Default for DecisionConfig {
             price_tolerance: Decimal::new(2, 2),
             qty_outlier_factor: Decimal::TEN,
             qty_history_min: 5,
+            ocr_min_confidence: 80.0,
+            scan_auto_threshold: 0.95,
         }
     }
 }
@@ -127,10 +137,31 @@ impl Outcome {
     }
 }
 
-/// Read a document and decide about it.
+/// Read a document and decide about it with the built-in extractors.
 pub fn process(bytes: &[u8], ctx: &Context, master: &MasterData, memory: &Memory, config: &DecisionConfig) -> Outcome {
-    let parsed = prodline_formats::parse(bytes, ctx.file_name.as_deref());
-    resolve_parsed(parsed, ctx, master, memory, config)
+    process_with(bytes, ctx, master, memory, config, &Extractors::default())
+}
+
+/// Read a document of any format with `extractors` and decide about it.
+/// A model's orders are resolved, validated and decided like any reader's;
+/// where the built-in read the same text, their agreement feeds the
+/// confidence and a disagreement sends the document to review.
+pub fn process_with(
+    bytes: &[u8],
+    ctx: &Context,
+    master: &MasterData,
+    memory: &Memory,
+    config: &DecisionConfig,
+    extractors: &Extractors,
+) -> Outcome {
+    let readers = Readers { master, memory, config, extractors };
+    let reading = read_document(bytes, ctx, readers);
+    let ctx = Context { from: reading.from.clone(), ..ctx.clone() };
+    let builtin = reading.builtin.as_ref().map(|parsed| resolve_orders(parsed, &ctx, master, memory, config));
+    let mut outcome = resolve_parsed(reading.parsed, &ctx, master, memory, config, builtin.as_deref());
+    outcome.text = reading.text;
+    outcome.usage = reading.usage;
+    outcome
 }
 
 /// Resolve, validate and decide about a document already read.
@@ -141,27 +172,50 @@ pub fn resolve_document(
     memory: &Memory,
     config: &DecisionConfig,
 ) -> Outcome {
-    resolve_parsed(parsed.clone(), ctx, master, memory, config)
+    resolve_parsed(parsed.clone(), ctx, master, memory, config, None)
 }
 
+fn resolve_orders(
+    parsed: &ParsedDocument,
+    ctx: &Context,
+    master: &MasterData,
+    memory: &Memory,
+    config: &DecisionConfig,
+) -> Vec<ResolvedOrder> {
+    let mut orders: Vec<ResolvedOrder> = Vec::new();
+    for (i, order) in parsed.orders.iter().enumerate() {
+        let resolved = resolve_order(i, order, &orders, ctx, master, memory, config);
+        orders.push(resolved);
+    }
+    orders
+}
+
+/// `builtin`: the built-in extractor's resolved orders, when a model read
+/// the document and the built-in read it too.
 fn resolve_parsed(
     parsed: ParsedDocument,
     ctx: &Context,
     master: &MasterData,
     memory: &Memory,
     config: &DecisionConfig,
+    builtin: Option<&[ResolvedOrder]>,
 ) -> Outcome {
     let format = parsed.format.unwrap_or(Format::Unknown);
-    let document = document_reasons(&parsed);
+    let mut document = document_reasons(&parsed);
     let unsupported = document.iter().any(|r| r.code == ReasonCode::UnsupportedFormat);
-    let mut orders: Vec<ResolvedOrder> = Vec::new();
-    if !unsupported {
-        for (i, order) in parsed.orders.iter().enumerate() {
-            let resolved = resolve_order(i, order, &orders, ctx, master, memory, config);
-            orders.push(resolved);
-        }
+    let mut orders = if unsupported { Vec::new() } else { resolve_orders(&parsed, ctx, master, memory, config) };
+    if let Some(builtin) = builtin {
+        document.extend(agreement(&mut orders, builtin));
     }
     let confidence = orders.iter().map(|o| o.confidence).reduce(f64::min).unwrap_or(0.0);
+    let scanned = Group::of(format, parsed.ocr.is_some()) == Group::Scan;
+    let scan_config;
+    let config = if scanned {
+        scan_config = DecisionConfig { auto_threshold: config.scan_auto_threshold, ..config.clone() };
+        &scan_config
+    } else {
+        config
+    };
     let (decision, reasons) = decide(document, &orders, confidence, config);
     Outcome {
         format,
@@ -176,6 +230,68 @@ fn resolve_parsed(
         text: None,
         usage: None,
     }
+}
+
+/// The champion's orders against the built-in's, by the scoring rule (SPEC
+/// §4, both ways, so a price one of them left out is a difference too):
+/// when they pair up, each order takes the higher of the two confidences;
+/// when they do not, `extractors_disagree` names the first difference.
+fn agreement(orders: &mut [ResolvedOrder], builtin: &[ResolvedOrder]) -> Option<Reason> {
+    let champion: Vec<CanonicalOrder> = orders.iter().filter(|o| o.is_enterable()).map(|o| o.order.clone()).collect();
+    let other: Vec<CanonicalOrder> = builtin.iter().filter(|o| o.is_enterable()).map(|o| o.order.clone()).collect();
+    let agree = scoring::document_correct(&champion, &other) && scoring::document_correct(&other, &champion);
+    if !agree {
+        let message = format!(
+            "the model and the built-in extractor read this differently: {}",
+            first_difference(&champion, &other)
+        );
+        return Some(Reason::new(ReasonCode::ExtractorsDisagree, message));
+    }
+    for order in orders.iter_mut() {
+        let twin = builtin.iter().find(|b| scoring::order_matches(&order.order, &b.order));
+        if let Some(twin) = twin {
+            order.confidence = order.confidence.max(twin.confidence);
+        }
+    }
+    None
+}
+
+/// What a reviewer should look at first: the order count, else the first
+/// order field or line that differs.
+fn first_difference(model: &[CanonicalOrder], builtin: &[CanonicalOrder]) -> String {
+    if model.len() != builtin.len() {
+        return format!("the model read {} order(s), the built-in {}", model.len(), builtin.len());
+    }
+    for (m, b) in model.iter().zip(builtin) {
+        let fields: [(&str, Option<String>, Option<String>); 5] = [
+            ("customer", m.customer_id.clone(), b.customer_id.clone()),
+            ("PO number", m.customer_po.clone(), b.customer_po.clone()),
+            ("requested date", m.requested_date.map(|d| d.to_string()), b.requested_date.map(|d| d.to_string())),
+            ("ship-to", m.ship_to.clone(), b.ship_to.clone()),
+            ("line count", Some(m.lines.len().to_string()), Some(b.lines.len().to_string())),
+        ];
+        for (field, mine, theirs) in fields {
+            if mine != theirs {
+                let show = |v: Option<String>| v.unwrap_or_else(|| "nothing".to_owned());
+                return format!("{field}: model {}, built-in {}", show(mine), show(theirs));
+            }
+        }
+        for (ml, bl) in m.lines.iter().zip(&b.lines) {
+            if !scoring::line_matches(ml, bl) || !scoring::line_matches(bl, ml) {
+                let show = |l: &CanonicalLine| {
+                    let price = l.unit_price.map(|p| format!(" at {p}")).unwrap_or_default();
+                    format!(
+                        "{} {} {}{price}",
+                        l.qty,
+                        l.uom.as_deref().unwrap_or("?"),
+                        l.sku.as_deref().unwrap_or("(no SKU)")
+                    )
+                };
+                return format!("line {}: model {}, built-in {}", ml.line.unwrap_or(0), show(ml), show(bl));
+            }
+        }
+    }
+    "the orders pair up differently".to_owned()
 }
 
 /// The one place a decision is made: `Auto` only with no reason at all, a
@@ -294,9 +410,8 @@ fn resolve_order(
         .map(|(e, f)| EarlierOrder { doc: ctx.file_name.as_deref(), revision: e.revision, lines_fingerprint: f })
         .collect();
     reasons.extend(duplicate_reason(&canonical, revision, ctx, memory, &earlier_in_document, &label));
-    let warnings = order.diagnostics.len() as i32;
     let confidence =
-        (customer.confidence * ship_to.confidence * line_confidence * 0.9_f64.powi(warnings)).clamp(0.0, 1.0);
+        (customer.confidence * ship_to.confidence * line_confidence * diagnostics_factor(order)).clamp(0.0, 1.0);
     ResolvedOrder {
         order: canonical,
         confidence,
@@ -309,6 +424,15 @@ fn resolve_order(
         base_quantities,
         qty_outliers,
     }
+}
+
+/// Each finding of the reader on the order costs confidence: a warning 10 %,
+/// a note (something inferred, such as a relative date) 2 %.
+fn diagnostics_factor(order: &ParsedOrder) -> f64 {
+    order.diagnostics.iter().fold(1.0, |factor, d| match d.severity {
+        prodline_core::Severity::Note => factor * 0.98,
+        _ => factor * 0.9,
+    })
 }
 
 /// One line resolved and checked.

@@ -180,21 +180,30 @@ fn customer_parties(order: &ParsedOrder) -> Vec<&Party> {
     parties.into_iter().map(|(_, p)| p).collect()
 }
 
+/// The qualifier of a party id a model gave (`customer_id`, `ship_to`):
+/// ids as the model believes them, accepted only where the master data has
+/// them.
+pub const MODEL_QUALIFIER: &str = "model";
+
 /// Resolve the customer of an order: sender id, party ids, e-mail sender,
-/// names, and only then a fuzzy name suggestion.
+/// names, and only then a fuzzy name suggestion. A customer id a model gave
+/// never outranks the sender's e-mail domain: the e-mail is asked first.
 pub fn resolve_customer(
     order: &ParsedOrder,
     from: Option<&str>,
     master: &MasterData,
     memory: &Memory,
 ) -> CustomerMatch {
-    let steps: [&dyn Fn() -> Option<CustomerFound>; 5] = [
-        &|| by_sender_id(order, master, memory),
-        &|| by_party_id(order, master, memory),
-        &|| by_email(from, master, memory),
-        &|| by_name(order, master, memory),
-        &|| by_ship_to_address(order, master),
-    ];
+    let from_model = order.parties.iter().any(|p| {
+        p.role == PartyRole::Buyer && p.id.as_ref().and_then(|i| i.qualifier.as_deref()) == Some(MODEL_QUALIFIER)
+    });
+    let by_party: &dyn Fn() -> Option<CustomerFound> = &|| by_party_id(order, master, memory);
+    let by_sender: &dyn Fn() -> Option<CustomerFound> = &|| by_email(from, master, memory);
+    let (second, third) = if from_model { (by_sender, by_party) } else { (by_party, by_sender) };
+    let steps: [&dyn Fn() -> Option<CustomerFound>; 5] =
+        [&|| by_sender_id(order, master, memory), second, third, &|| by_name(order, master, memory), &|| {
+            by_ship_to_address(order, master)
+        }];
     for step in steps {
         if let Some((method, ids, evidence)) = step() {
             return customer_step_result(method, ids, evidence);

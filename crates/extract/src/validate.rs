@@ -53,7 +53,8 @@ pub fn diagnostic_reason(d: &Diagnostic) -> Reason {
 const MAX_DIAGNOSTIC_REASONS: usize = 5;
 
 pub fn diagnostics_reasons<'a>(diagnostics: impl IntoIterator<Item = &'a Diagnostic>) -> Vec<Reason> {
-    let all: Vec<&Diagnostic> = diagnostics.into_iter().collect();
+    // Notes lower the confidence (pipeline) but are no reason by themselves.
+    let all: Vec<&Diagnostic> = diagnostics.into_iter().filter(|d| d.severity != Severity::Note).collect();
     let mut reasons: Vec<Reason> = all.iter().take(MAX_DIAGNOSTIC_REASONS).map(|d| diagnostic_reason(d)).collect();
     if let Some(rest) = all.get(MAX_DIAGNOSTIC_REASONS..).filter(|r| !r.is_empty()) {
         let code = rest.iter().map(|d| diagnostic_reason(d).code).min().unwrap_or(ReasonCode::ParseError);

@@ -637,9 +637,16 @@ fn envelope_warnings_send_the_order_to_review() {
 #[test]
 fn unsupported_unreadable_and_non_orders_enter_nothing() {
     let h = Harness::new();
+    // Every format has a reader now; a reader that says so still wins.
+    let mut unsupported = ParsedDocument::new(Format::Unknown);
+    unsupported.diagnostics.push(Diagnostic::error("unsupported_format", "no reader", Position::default()));
+    let out = h.run(&unsupported, &ctx("a.bin"));
+    assert_eq!(codes(&out), vec![ReasonCode::UnsupportedFormat]);
+    assert!(out.predicted_orders().is_empty());
+
     let pdf = ParsedDocument::new(Format::Pdf);
     let out = h.run(&pdf, &ctx("a.pdf"));
-    assert_eq!(codes(&out), vec![ReasonCode::UnsupportedFormat]);
+    assert_eq!(codes(&out), vec![ReasonCode::NotAnOrder]);
     assert!(out.predicted_orders().is_empty());
 
     let mut invoice = ParsedDocument::new(Format::X12);

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
 use prodline_core::{ParsedDocument, Severity};
-use prodline_extract::{Context, DecisionConfig, MasterData, Memory};
+use prodline_extract::{Context, DecisionConfig, Extractors, MasterData, Memory};
 
 pub fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let bytes = read(file)?;
@@ -70,18 +70,77 @@ fn print_parsed(file: &Path, doc: &ParsedDocument) {
     }
 }
 
-pub fn extract(
-    file: &Path,
-    master_dir: &Path,
+/// What `prodline extract` is asked to read, and with which extractor.
+#[derive(clap::Args)]
+pub struct ExtractArgs {
+    file: PathBuf,
+    /// Folder with the master-data CSV files (SPEC §2).
+    #[arg(long)]
+    master: PathBuf,
+    /// Sender address (e-mail From), used to identify the customer.
+    #[arg(long = "from")]
     from: Option<String>,
-    received_at: Option<&str>,
+    /// When the document was received (RFC 3339), used for relative dates.
+    #[arg(long)]
+    received_at: Option<String>,
+    /// The extractor for e-mails, PDFs, scans and text: `builtin` (default),
+    /// `command:PROGRAM [ARG...]`, or `openai:MODEL@BASE_URL` (API key from $OPENAI_API_KEY when set).
+    #[arg(long, default_value = "builtin")]
+    extractor: String,
+    #[arg(long)]
     json: bool,
-) -> anyhow::Result<ExitCode> {
+}
+
+/// `builtin`, `command:PROGRAM [ARG...]` or `openai:MODEL@BASE_URL`, built
+/// exactly as the runtime builds a workflow's `[workflow.extractor]`.
+pub(crate) fn extractors_from_spec(spec: &str) -> anyhow::Result<Extractors> {
+    let config = if spec == "builtin" {
+        prodline_config::ExtractorConfig::Builtin
+    } else if let Some(command) = spec.strip_prefix("command:") {
+        let mut words = command.split_whitespace().map(str::to_owned);
+        let Some(program) = words.next() else { bail!("--extractor {spec:?}: name the program after command:") };
+        prodline_config::ExtractorConfig::Command {
+            program: PathBuf::from(program),
+            args: words.collect(),
+            timeout_seconds: 60,
+        }
+    } else if let Some(openai) = spec.strip_prefix("openai:") {
+        let Some((model, base_url)) = openai.split_once('@') else {
+            bail!(
+                "--extractor {spec:?}: expected openai:MODEL@BASE_URL, e.g. openai:llama3.1@http://127.0.0.1:11434/v1"
+            )
+        };
+        prodline_config::ExtractorConfig::Openai {
+            base_url: base_url.to_owned(),
+            model: model.to_owned(),
+            api_key_env: std::env::var_os("OPENAI_API_KEY").map(|_| "OPENAI_API_KEY".to_owned()),
+            timeout_seconds: 120,
+            retries: 2,
+            prompt_price_per_million: prodline_core::Decimal::ZERO,
+            completion_price_per_million: prodline_core::Decimal::ZERO,
+        }
+    } else {
+        bail!("--extractor {spec:?}: expected builtin, command:PROGRAM [ARG...] or openai:MODEL@BASE_URL")
+    };
+    prodline_runtime::build_extractors(&config).map_err(|e| anyhow::anyhow!("--extractor {spec:?}: {e}"))
+}
+
+pub fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
+    let file = args.file.as_path();
     let bytes = read(file)?;
-    let master = MasterData::load_dir(master_dir)?;
-    let received_at = received_at.map(parse_time).transpose()?;
-    let ctx = Context { file_name: file_name(file).map(str::to_string), from, received_at };
-    let outcome = prodline_extract::process(&bytes, &ctx, &master, &Memory::default(), &DecisionConfig::default());
+    let master = MasterData::load_dir(&args.master)?;
+    let received_at = args.received_at.as_deref().map(parse_time).transpose()?;
+    let extractors = extractors_from_spec(&args.extractor)?;
+    let ctx = Context { file_name: file_name(file).map(str::to_string), from: args.from.clone(), received_at };
+    let outcome = prodline_extract::process_with(
+        &bytes,
+        &ctx,
+        &master,
+        &Memory::default(),
+        &DecisionConfig::default(),
+        &extractors,
+    );
+    let json = args.json;
     if json {
         let out = serde_json::json!({
             "doc": file.display().to_string(),
@@ -91,6 +150,7 @@ pub fn extract(
             "reasons": outcome.reasons,
             "orders": outcome.predicted_orders(),
             "diagnostics": outcome.parsed.diagnostics,
+            "usage": outcome.usage,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -145,6 +205,18 @@ pub struct EvalArgs {
     /// Write the HTML report here.
     #[arg(long)]
     html: Option<PathBuf>,
+    /// Also report the curated-versus-live gap: the documents meta.jsonl marks
+    /// `"curated": true` against a random sample of everything of the same size.
+    #[arg(long)]
+    curated: bool,
+    /// The extractor for e-mails, PDFs, scans and text: `builtin` (default),
+    /// `command:PROGRAM [ARG...]` or `openai:MODEL@BASE_URL`.
+    #[arg(long, default_value = "builtin")]
+    extractor: String,
+    /// A second extractor run in shadow beside the champion, reported beside it
+    /// (its predictions go to PREDICTIONS.challenger.jsonl).
+    #[arg(long)]
+    challenger: Option<String>,
 }
 
 pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -157,6 +229,9 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         report: args.report.clone(),
         html: args.html.clone(),
         progress: std::io::stderr().is_terminal(),
+        curated: args.curated,
+        extractors: extractors_from_spec(&args.extractor)?,
+        challenger: args.challenger.as_deref().map(extractors_from_spec).transpose()?,
         ..Default::default()
     };
     let report = prodline_eval::run(&opts)?;
@@ -199,6 +274,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         report: Some(args.out.join("report.json")),
         html: Some(args.out.join("report.html")),
         progress: std::io::stderr().is_terminal(),
+        curated: true,
         ..Default::default()
     };
     let report = prodline_eval::run(&opts)?;

@@ -2,6 +2,7 @@
 
 mod commands;
 mod demo_loop;
+mod learned;
 mod review;
 
 use std::path::PathBuf;
@@ -26,20 +27,7 @@ enum Command {
         json: bool,
     },
     /// Read one document, resolve it against master data and decide: canonical orders and the decision.
-    Extract {
-        file: PathBuf,
-        /// Folder with the master-data CSV files (SPEC §2).
-        #[arg(long)]
-        master: PathBuf,
-        /// Sender address (e-mail From), used to identify the customer.
-        #[arg(long = "from")]
-        from: Option<String>,
-        /// When the document was received (RFC 3339), used for relative dates.
-        #[arg(long)]
-        received_at: Option<String>,
-        #[arg(long)]
-        json: bool,
-    },
+    Extract(commands::ExtractArgs),
     /// Run the pipeline over a dataset (SPEC §3) and measure it honestly (SPEC §4-5).
     Eval(commands::EvalArgs),
     /// Generate the demo manufacturer, run eval on it, then run the whole loop (inbox → store → review queue or ERP) and say what happened.
@@ -72,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: review::OutboxCommand,
     },
+    /// What the workflow learned from reviews (cross-references, aliases, sender layouts): list, or forget one.
+    Learned {
+        #[command(subcommand)]
+        command: learned::LearnedCommand,
+    },
     /// Benchmarks that print their figures.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -89,9 +82,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { file, json } => commands::parse(&file, json),
-        Command::Extract { file, master, from, received_at, json } => {
-            commands::extract(&file, &master, from, received_at.as_deref(), json)
-        }
+        Command::Extract(args) => commands::extract(&args),
         Command::Eval(args) => commands::eval(&args),
         Command::Demo(args) => commands::demo(&args),
         Command::Init { dir } => commands::init(&dir),
@@ -99,6 +90,7 @@ fn main() -> ExitCode {
         Command::Run { config, once } => commands::run(&config, once),
         Command::Review { command } => review::review(command),
         Command::Outbox { command } => review::outbox(command),
+        Command::Learned { command } => learned::learned(command),
         Command::Bench(BenchCommand::Parse(args)) => prodline_bench::run_parse_command(&args)
             .map(|out| {
                 print!("{out}");

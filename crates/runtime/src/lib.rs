@@ -27,6 +27,7 @@ mod backoff;
 mod breaker;
 mod deliver;
 mod intake;
+pub mod learned;
 mod mailbox;
 mod memory;
 pub mod outbox;
@@ -38,11 +39,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use prodline_config::{Config, SourceConfig, WorkflowConfig};
-use prodline_extract::{MasterData, MasterDataError, Memory};
+use prodline_config::{Config, ExtractorConfig, SourceConfig, WorkflowConfig};
+use prodline_extract::Model;
+use prodline_extract::{Extractors, MasterData, MasterDataError, Memory};
+use prodline_models::{CommandModel, OpenAiModel, OpenAiSettings};
 use prodline_store::{Store, StoreError};
 
 pub use ack::{control_855, control_997, our_order_number};
@@ -77,6 +81,8 @@ pub enum RuntimeError {
     MasterData { workflow: String, source: MasterDataError },
     #[error("workflow {workflow}: target: {source}")]
     Target { workflow: String, source: TargetBuildError },
+    #[error("workflow {workflow}: extractor: {message}")]
+    Extractor { workflow: String, message: String },
     #[error("{}: {source}", .path.display())]
     Io { path: PathBuf, source: std::io::Error },
     #[error("store: {0}")]
@@ -163,6 +169,8 @@ pub struct CircuitReport {
 struct Workflow {
     config: WorkflowConfig,
     master: MasterData,
+    /// The built-in extractor, or a model with the built-in beside it.
+    extractors: Extractors,
     /// Persisted per workflow with compare-and-set (`memory.rs`): refreshed
     /// before each processing step, saved after it.
     memory: Memory,
@@ -242,6 +250,8 @@ async fn build_workflow(config: &WorkflowConfig) -> Result<Workflow, RuntimeErro
     let workflow = || config.name.clone();
     let master = MasterData::load_dir(&config.master)
         .map_err(|source| RuntimeError::MasterData { workflow: workflow(), source })?;
+    let extractors = build_extractors(&config.extractor)
+        .map_err(|message| RuntimeError::Extractor { workflow: workflow(), message })?;
     let target = target::Target::build_or_wait(&config.target)
         .await
         .map_err(|source| RuntimeError::Target { workflow: workflow(), source })?;
@@ -254,6 +264,7 @@ async fn build_workflow(config: &WorkflowConfig) -> Result<Workflow, RuntimeErro
     Ok(Workflow {
         config: config.clone(),
         master,
+        extractors,
         memory: Memory::default(),
         memory_version: 0,
         target,
@@ -261,6 +272,48 @@ async fn build_workflow(config: &WorkflowConfig) -> Result<Workflow, RuntimeErro
         looks: HashMap::new(),
     })
 }
+
+/// The extractors a workflow's `[workflow.extractor]` asks for: the
+/// built-in alone, an external command, or an OpenAI-compatible endpoint
+/// (its API key read from `api_key_env` now). `Err` says what is missing.
+pub fn build_extractors(config: &ExtractorConfig) -> Result<Extractors, String> {
+    let champion: Arc<dyn Model> = match config {
+        ExtractorConfig::Builtin => return Ok(Extractors::default()),
+        ExtractorConfig::Command { program, args, timeout_seconds } => {
+            Arc::new(CommandModel::new(program.clone(), args.clone(), Duration::from_secs(*timeout_seconds)))
+        }
+        ExtractorConfig::Openai {
+            base_url,
+            model,
+            api_key_env,
+            timeout_seconds,
+            retries,
+            prompt_price_per_million,
+            completion_price_per_million,
+        } => {
+            let api_key = match api_key_env.as_deref().filter(|name| !name.is_empty()) {
+                Some(name) => Some(std::env::var(name).map_err(|_| {
+                    format!("environment variable {name} (api_key_env) is not set; export the API key in it")
+                })?),
+                None => None,
+            };
+            Arc::new(OpenAiModel::new(OpenAiSettings {
+                base_url: base_url.clone(),
+                model: model.clone(),
+                api_key,
+                timeout: Duration::from_secs(*timeout_seconds),
+                retries: *retries,
+                backoff: MODEL_BACKOFF,
+                prompt_price_per_million: *prompt_price_per_million,
+                completion_price_per_million: *completion_price_per_million,
+            }))
+        }
+    };
+    Ok(Extractors { champion: Some(champion), ..Extractors::default() })
+}
+
+/// The first back-off of a model endpoint's retries (doubled per retry).
+const MODEL_BACKOFF: Duration = Duration::from_millis(500);
 
 /// `prodline run --once`: build, one pass, close.
 pub async fn run_once<S: Store>(config: &Config, store: &S, clock: &dyn Clock) -> Result<RunSummary, RuntimeError> {

@@ -170,16 +170,26 @@ async fn apply<S: Store>(
 }
 
 /// Runs the extractor; a panic (none is known) quarantines the document
-/// instead of stopping the pipeline.
+/// instead of stopping the pipeline. A model may take seconds (an HTTP
+/// call, a program): on a multi-thread runtime the wait is announced with
+/// `block_in_place`, so the other tasks move to another worker; on a
+/// current-thread runtime it simply blocks this pass.
 /// Observes the outcome in the workflow's memory at once, so later documents
 /// of the same step see it; returns it with its context for the save.
 fn decide(workflow: &mut Workflow, document: &DocumentRecord, bytes: &[u8]) -> Result<(Outcome, Context), String> {
     let context = context_of(document);
     let decision_config = workflow.config.decision.decision_config();
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        prodline_extract::process(bytes, &context, &workflow.master, &workflow.memory, &decision_config)
-    }))
-    .map_err(|_| "the extractor panicked on this document".to_owned())?;
+    let run = || {
+        catch_unwind(AssertUnwindSafe(|| {
+            let (master, memory, extractors) = (&workflow.master, &workflow.memory, &workflow.extractors);
+            prodline_extract::process_with(bytes, &context, master, memory, &decision_config, extractors)
+        }))
+    };
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    let outcome =
+        if multi_thread && workflow.extractors.champion.is_some() { tokio::task::block_in_place(run) } else { run() }
+            .map_err(|_| "the extractor panicked on this document".to_owned())?;
     workflow.memory.observe(&outcome, &context);
     Ok((outcome, context))
 }

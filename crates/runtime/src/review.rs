@@ -339,7 +339,16 @@ async fn outcome_again<S: Store>(
         .map_err(|source| ReviewError::MasterData { workflow: workflow.name.clone(), source })?;
     let (memory, _) = memory::load(store, &workflow.name).await?;
     let decision_config = workflow.decision.decision_config();
-    Ok(prodline_extract::process(&bytes, &context_of(document), &master, &memory, &decision_config))
+    let extractors = crate::build_extractors(&workflow.extractor)
+        .map_err(|problem| ReviewError::Workflow { id: document.id, problem: format!("extractor: {problem}") })?;
+    let context = context_of(document);
+    // A model may take seconds: off the async threads.
+    let outcome = tokio::task::spawn_blocking(move || {
+        prodline_extract::process_with(&bytes, &context, &master, &memory, &decision_config, &extractors)
+    })
+    .await
+    .map_err(|error| ReviewError::Workflow { id: document.id, problem: format!("the extractor failed: {error}") })?;
+    Ok(outcome)
 }
 
 /// Teaches the workflow's stored memory (compare-and-set loop); returns what is new.

@@ -167,10 +167,12 @@ pub enum EventKind {
     DeliveryReplayed,
     /// A reviewer's correction taught the workflow's memory (cross-references, aliases).
     MemoryLearned,
+    /// A person removed something the memory had learned (`prodline learned forget`).
+    MemoryForgotten,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         Self::DocumentReceived,
         Self::DuplicateReceived,
         Self::DocumentStateChanged,
@@ -185,6 +187,7 @@ impl EventKind {
         Self::DeliveryRetried,
         Self::DeliveryReplayed,
         Self::MemoryLearned,
+        Self::MemoryForgotten,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -203,6 +206,7 @@ impl EventKind {
             Self::DeliveryRetried => "DeliveryRetried",
             Self::DeliveryReplayed => "DeliveryReplayed",
             Self::MemoryLearned => "MemoryLearned",
+            Self::MemoryForgotten => "MemoryForgotten",
         }
     }
 

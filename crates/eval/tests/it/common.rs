@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use prodline_core::{CanonicalLine, CanonicalOrder, Decimal, Decision, Format, NaiveDate, Reason, ReasonCode};
+use prodline_core::{CanonicalLine, CanonicalOrder, Decimal, Decision, Format, Group, NaiveDate, Reason, ReasonCode};
 use prodline_eval::{ScoredDocument, document_customer};
 
 pub fn dec(text: &str) -> Decimal {
@@ -53,6 +53,9 @@ impl Doc {
             doc: self.doc.into(),
             channel: self.channel.into(),
             format: self.format,
+            group: Group::of(self.format, false),
+            curated: false,
+            usage: None,
             customer: document_customer(&self.truth, &self.predicted),
             decision: self.decision,
             confidence: self.confidence,

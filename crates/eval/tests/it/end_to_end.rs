@@ -123,14 +123,18 @@ fn report_counts_the_tiny_dataset() {
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"), "{html}");
 }
 
+/// Plain text is read now (issue 4): a question is `not_an_order`, not an
+/// `unsupported_format`, and goes to review.
 #[test]
-fn the_question_goes_to_review_as_an_unsupported_format() {
-    let (_dir, _report, lines) = evaluated();
+fn the_question_goes_to_review_as_not_an_order() {
+    let (_dir, report, lines) = evaluated();
     let question = &lines[2];
     assert_eq!(question["decision"], "review");
+    assert_eq!(question["group"], "text");
     let codes: Vec<&str> =
         question["reasons"].as_array().into_iter().flatten().filter_map(|r| r["code"].as_str()).collect();
-    assert!(codes.contains(&"unsupported_format"), "{question}");
+    assert!(codes.contains(&"not_an_order"), "{question}");
+    assert!(!report.reasons.contains_key("unsupported_format"), "{}", report.summary());
 }
 
 /// Needs the X12 reader and the extract pipeline: clean EDI from known

@@ -46,6 +46,8 @@ impl Agent for CrossRefAgent {
         };
         let verdict = Verdict {
             format: Format::Text,
+            scanned: false,
+            usage: None,
             decision: if reasons.is_empty() { Decision::Auto } else { Decision::Review },
             confidence: if reasons.is_empty() { 0.95 } else { 0.4 },
             reasons,

@@ -16,6 +16,7 @@ fn dataset(n: usize) -> Dataset {
             received_at: None,
             channel: None,
             from: None,
+            curated: false,
         })
         .collect();
     Dataset { root: PathBuf::from("/nowhere"), master: MasterData::default(), documents, without_truth: vec![] }
