@@ -6,11 +6,15 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
-use prodline_core::{ParsedDocument, Severity};
+use prodline_core::{Format, ParsedDocument, Severity};
 use prodline_extract::{Context, DecisionConfig, Extractors, MasterData, Memory};
 
 pub fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let bytes = read(file)?;
+    let format = prodline_formats::detect(&bytes, file_name(file));
+    if matches!(format, Format::Email | Format::Pdf | Format::Image | Format::Text) {
+        return parse_text(file, format, &bytes, json);
+    }
     let doc = prodline_formats::parse(&bytes, file_name(file));
     if json {
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -19,6 +23,67 @@ pub fn parse(file: &Path, json: bool) -> anyhow::Result<ExitCode> {
     }
     report_diagnostics(file, &doc);
     Ok(exit_code(&doc))
+}
+
+/// Documents without a structure of their own have no orders before master
+/// data: `parse` shows the text the extractors read (an e-mail's sender,
+/// subject, newest message and attachments; a PDF's text layer; OCR with its
+/// confidence). `prodline extract --master` reads the orders in it.
+fn parse_text(file: &Path, format: Format, bytes: &[u8], json: bool) -> anyhow::Result<ExitCode> {
+    let tools = prodline_textin::Tools::default();
+    let text = match format {
+        Format::Email => {
+            let email = prodline_textin::email::read_email(bytes);
+            for d in &email.diagnostics {
+                eprintln!("{}: {d}", file.display());
+            }
+            if !json {
+                println!("{} (email): from {}", file.display(), email.from.as_deref().unwrap_or("-"));
+                for a in &email.attachments {
+                    println!(
+                        "  attachment {} ({}, {} bytes)",
+                        a.name.as_deref().unwrap_or("-"),
+                        a.content_type,
+                        a.bytes.len()
+                    );
+                }
+            }
+            Ok(email.body)
+        }
+        Format::Pdf => prodline_textin::pdf_text(bytes, &tools),
+        Format::Image => prodline_textin::ocr_image(bytes, &tools),
+        _ => Ok(prodline_textin::plain_text(bytes)),
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("{}: {format} document could not be read: {error}", file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&text)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if format != Format::Email {
+        println!("{} ({format}): {} page(s)", file.display(), text.pages.len());
+    }
+    if let Some(ocr) = &text.ocr {
+        println!(
+            "  OCR: {} words, mean confidence {:.1}, {} below 60",
+            ocr.words, ocr.mean_confidence, ocr.low_confidence_words
+        );
+    }
+    if let Some(subject) = &text.subject {
+        println!("  subject: {subject}");
+    }
+    for (i, page) in text.pages.iter().enumerate() {
+        if text.pages.len() > 1 {
+            println!("--- page {}", i + 1);
+        }
+        println!("{}", page.trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A malformed file exits non-zero; warnings alone do not.
