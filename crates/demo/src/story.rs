@@ -531,6 +531,12 @@ impl<'a> Story<'a> {
     ) -> Result<Rendered, DemoError> {
         email::humanize_lines(draft, self.items, &mut self.dice);
         let shape = EmailShape::draw(&mut self.dice);
+        if matches!(shape, EmailShape::Attached(email::AttachedAs::Csv)) {
+            // The attached CSV's columns (CsvStyle::UsAlternate) carry neither a
+            // requested date nor a ship-to: the truth may not hold what it does not say.
+            draft.requested = None;
+            draft.ship_to = None;
+        }
         // Now and then from a private address the master data does not know.
         let private = self.dice.chance(100);
         let address = if private { format!("{}.{}@mailbox.example", buyer.1, c.id.to_lowercase()) } else { address };

@@ -58,6 +58,9 @@ pub enum LearnedKind {
     /// A sender's layout: the label before its PO number (`Our ref:`).
     /// Key: the sender (e-mail domain, else customer id); value: the label.
     PoLabel,
+    /// A sender's layout: the header of its line table and what each
+    /// column holds (`Art.=customer_part | Menge=qty | ...`).
+    TableHeader,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +85,7 @@ fn match_key(kind: LearnedKind, raw: &str) -> String {
         LearnedKind::CrossReference | LearnedKind::CustomerId => compact_key(raw),
         LearnedKind::CustomerName => company_key(raw),
         LearnedKind::CustomerEmail => email_address(raw).unwrap_or_else(|| raw.trim().to_lowercase()),
-        LearnedKind::PoLabel => raw.trim().to_lowercase(),
+        LearnedKind::PoLabel | LearnedKind::TableHeader => raw.trim().to_lowercase(),
     }
 }
 
@@ -144,6 +147,17 @@ impl Memory {
             self.learned
                 .iter()
                 .find(|l| l.kind == LearnedKind::PoLabel && l.match_key == wanted)
+                .map(|l| l.value.as_str())
+        })
+    }
+
+    /// The line-table header a sender uses, learned from a reviewed document.
+    pub fn learned_table_header(&self, senders: &[String]) -> Option<&str> {
+        senders.iter().find_map(|sender| {
+            let wanted = match_key(LearnedKind::TableHeader, sender);
+            self.learned
+                .iter()
+                .find(|l| l.kind == LearnedKind::TableHeader && l.match_key == wanted)
                 .map(|l| l.value.as_str())
         })
     }
@@ -246,8 +260,9 @@ impl Memory {
         }
     }
 
-    /// A sender's PO label, from a text document whose PO number the
-    /// extractor missed or misread: the words before the true PO number.
+    /// A sender's layout from a text document the extractor misread: the
+    /// words before the true PO number when it missed that, and the header
+    /// of the line table when it missed the lines.
     fn learn_layout(&mut self, outcome: &Outcome, truth: &[CanonicalOrder]) {
         let Some(text) = outcome.text.as_ref() else { return };
         for order in truth {
@@ -260,6 +275,18 @@ impl Memory {
             let sender = outcome.from.as_deref().and_then(email_domain).or_else(|| order.customer_id.clone());
             let (Some(sender), Some(label)) = (sender, crate::text::label_before(text, po)) else { continue };
             self.remember(outcome, LearnedKind::PoLabel, None, &sender, &label);
+        }
+        for order in truth {
+            // The lines were read when every truth SKU was predicted.
+            let predicted: Vec<&str> =
+                outcome.orders.iter().flat_map(|o| o.order.lines.iter().filter_map(|l| l.sku.as_deref())).collect();
+            let read_right = order.lines.iter().all(|l| l.sku.as_deref().is_some_and(|s| predicted.contains(&s)));
+            if read_right || order.lines.is_empty() {
+                continue;
+            }
+            let sender = outcome.from.as_deref().and_then(email_domain).or_else(|| order.customer_id.clone());
+            let (Some(sender), Some(header)) = (sender, crate::text::learn_table_header(text, order)) else { continue };
+            self.remember(outcome, LearnedKind::TableHeader, None, &sender, &header);
         }
     }
 

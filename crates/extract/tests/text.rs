@@ -12,7 +12,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use prodline_core::{
     CanonicalLine, CanonicalOrder, Decimal, Decision, DocumentText, Format, ItemIdKind, OcrStats, ParsedDocument,
-    ParsedOrder, PartyRole, ReasonCode, TextSource,
+    ParsedOrder, PartyRole, ReasonCode, Severity, TextSource,
 };
 use prodline_extract::memory::LearnedKind;
 use prodline_extract::text::extract_text;
@@ -132,7 +132,7 @@ fn list_email_is_read_whole_and_auto_approved() {
 }
 
 #[test]
-fn prose_email_anchors_on_customer_parts_and_goes_to_review() {
+fn prose_email_anchors_on_customer_parts_with_a_note() {
     let body = "Hello,\n\ncould you send us 200 of the 3/4 brass ball valves, our part 88-1200, at 11.85 each.\n\
                 Our order number is 4500012399.\n\nBest regards\nTom";
     let r = read(&email(body, None), Format::Email, Some("tom@acme.example"));
@@ -143,8 +143,12 @@ fn prose_email_anchors_on_customer_parts_and_goes_to_review() {
     assert_eq!(line.id(ItemIdKind::BuyerPart), Some("88-1200"));
     assert_eq!(line.unit_price, Some(dec("11.85")));
     assert_eq!(lines(&r), vec![(sku("HV-075-BR"), dec("200"), sku("EA"), Some(dec("11.85")))]);
-    assert!(diagnostic_codes(o).contains(&"line_from_prose"), "{:?}", o.diagnostics);
-    assert_eq!(r.outcome.decision, Decision::Review);
+    // A line read from a sentence is inferred: a note that costs a little
+    // confidence, no reason for review by itself.
+    let note = o.diagnostics.iter().find(|d| d.code == "line_from_prose");
+    assert_eq!(note.map(|d| d.severity), Some(Severity::Note), "{:?}", o.diagnostics);
+    assert!(r.outcome.confidence < 0.97, "{}", r.outcome.confidence);
+    assert_eq!(r.outcome.decision, Decision::Auto, "{:?}", r.outcome.reasons);
 }
 
 #[test]
@@ -610,4 +614,42 @@ fn unread_ship_to_dates_and_items_send_to_review() {
     let r = read(&email(body, None), Format::Email, Some("ann@acme.example"));
     assert_eq!(r.outcome.predicted_orders()[0].ship_to.as_deref(), Some("ST-0001-02"));
     assert_eq!(r.outcome.decision, Decision::Auto, "{:?}", r.outcome.reasons);
+}
+
+/// A header no synonym names is learned from one reviewed document of the
+/// sender and reads the next.
+#[test]
+fn a_learned_table_header_reads_the_next_document_of_the_sender() {
+    let doc = |po: &str, qty: &str| {
+        format!(
+            "Bestellnummer: {po}\n\nSachnummer     Was                        Wieviel    Euro\n\
+             88-1200        3/4in brass ball valve     {qty}        11.85\n"
+        )
+    };
+    let from = Some("ann@acme.example");
+    let r = read(&pdf(&doc("A-1", "200")), Format::Pdf, from);
+    assert!(r.parsed.orders.is_empty(), "no header is known yet: {:#?}", r.parsed.orders);
+    let truth = CanonicalOrder {
+        customer_id: Some("C0001".into()),
+        customer_po: Some("A-1".into()),
+        lines: vec![CanonicalLine {
+            sku: sku("HV-075-BR"),
+            customer_part: Some("88-1200".into()),
+            qty: dec("200"),
+            unit_price: Some(dec("11.85")),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut memory = Memory::default();
+    memory.learn(&r.outcome, &[truth]);
+    let header = memory.learned_table_header(&["acme.example".to_string()]).map(str::to_string);
+    assert_eq!(
+        header.as_deref(),
+        Some("Sachnummer=customer_part | Was=description | Wieviel=qty | Euro=unit_price"),
+        "{:?}",
+        memory.learned()
+    );
+    let r = read_with(&pdf(&doc("A-2", "40")), Format::Pdf, &ctx(from), &memory);
+    assert_eq!(lines(&r), vec![(sku("HV-075-BR"), dec("40"), sku("EA"), Some(dec("11.85")))]);
 }

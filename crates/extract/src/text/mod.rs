@@ -2,10 +2,19 @@
 //! layer, OCR) read into orders, anchored on master data.
 //!
 //! Orders are read exactly as written; resolution and the decision happen
-//! afterwards in the pipeline. Whatever the extractor is unsure of becomes
-//! an order diagnostic (a warning), which sends the document to review:
-//! a line read from a free sentence, an OCR repair, a line total that does
-//! not add up, a relative or ambiguous date.
+//! afterwards in the pipeline. What the extractor inferred (a line read
+//! from a free sentence, a relative date worked out) is a note, which costs
+//! a little confidence; what it is unsure of is a warning, which sends the
+//! document to review: an OCR repair, a line total that does not add up,
+//! an ambiguous date, several PO numbers, and a ship-to or delivery date
+//! the text names but the extractor could not read (so a document never
+//! passes without a field its truth has).
+//!
+//! Modules: `words` (words, cells, numbers, quantities in words, units),
+//! `anchor` (master data found in text, OCR look-alikes), `fields` (PO
+//! number, currency, ship-to, buyer), `dates`, `table` (line tables by
+//! header, learned headers), `prose` (lines from sentences), `classify`
+//! (texts that are no order).
 
 mod anchor;
 mod classify;
@@ -86,7 +95,8 @@ pub fn extract_text(
     let anchors = Anchors::new(master, memory, customer, ocr);
     let po = fields::po_number(&lines, subject, learned);
     let po_value = po.first().map(|p| p.value.clone());
-    let tables = table::read_tables(&lines, &anchors, ocr);
+    let learned_header = memory.learned_table_header(&senders);
+    let tables = table::read_tables(&lines, &anchors, ocr, learned_header);
     let prose = prose::read_prose(&lines, &tables.used, &anchors, ocr, po_value.as_deref());
     let mut read: Vec<ReadLine> = tables.lines;
     read.extend(prose.lines);
@@ -115,7 +125,7 @@ pub fn extract_text(
 }
 
 /// A ship-to the text names but no label introduced ("for our Fresno
-/// yard"): a word of one of the customer's ship-to names that is not in
+/// yard"): words of one of the customer's ship-to names that are not in
 /// the customer's own name. The order must not pass without its ship-to.
 fn unread_ship_to(lines: &[TextLine<'_>], master: &MasterData, customer: Option<&str>) -> Option<Diagnostic> {
     let customer = master.customer(customer?)?;
@@ -123,14 +133,27 @@ fn unread_ship_to(lines: &[TextLine<'_>], master: &MasterData, customer: Option<
         .chain(&customer.aliases)
         .flat_map(|n| crate::normalize::description_tokens(n))
         .collect();
-    let ship_tos = master.ship_tos_of(&customer.customer_id);
-    let distinctive: HashSet<String> = ship_tos
+    // Each ship-to's own words (`fresno`, `yard` of `Tri-County Fresno
+    // Yard`): a line naming two of them (or the only one) names that site.
+    let sites: Vec<HashSet<String>> = master
+        .ship_tos_of(&customer.customer_id)
         .iter()
-        .flat_map(|s| crate::normalize::description_tokens(&s.name))
-        .filter(|t| t.len() >= 4 && !own.contains(t) && t.chars().all(char::is_alphabetic))
+        .map(|s| {
+            crate::normalize::description_tokens(&s.name)
+                .into_iter()
+                .filter(|t| t.len() >= 4 && !own.contains(t) && t.chars().all(char::is_alphabetic))
+                .collect()
+        })
         .collect();
-    let line =
-        lines.iter().find(|l| crate::normalize::description_tokens(l.text).iter().any(|t| distinctive.contains(t)))?;
+    let names_site = |text: &str| {
+        let tokens: HashSet<String> = crate::normalize::description_tokens(text).into_iter().collect();
+        sites.iter().any(|site| !site.is_empty() && site.intersection(&tokens).count() >= site.len().min(2))
+    };
+    // A line with the next one: a sentence may wrap inside the name.
+    let line = lines.iter().enumerate().find_map(|(i, l)| {
+        let next = lines.get(i + 1).map_or("", |n| n.text);
+        names_site(&format!("{} {next}", l.text)).then_some(l)
+    })?;
     Some(Diagnostic::warning(
         "unread_ship_to",
         format!("line {}: the text names a ship-to that was not read: {:?}", line.number, line.text.trim()),
@@ -271,7 +294,7 @@ fn relative_requested(lines: &[TextLine<'_>], received: NaiveDate, order: &mut P
     for line in lines {
         if let Some((date, said)) = dates::relative_date(line.text, received) {
             order.requested_date = Some(date);
-            order.diagnostics.push(Diagnostic::warning(
+            order.diagnostics.push(Diagnostic::note(
                 "relative_date",
                 format!(
                     "line {}: requested date {date} worked out from {said:?} against the received date {received}",
@@ -421,6 +444,19 @@ pub(crate) fn label_before(text: &DocumentText, value: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A sender's line-table header, learned from a reviewed document whose
+/// lines the extractor did not read: the header over the row that holds
+/// the first truth line's part number (or SKU), its columns named by what
+/// that row holds (`Art.=customer_part | Menge=qty | ...`).
+pub(crate) fn learn_table_header(text: &DocumentText, truth: &prodline_core::CanonicalOrder) -> Option<String> {
+    let pages = newest_message(text);
+    let lines = text_lines(&pages);
+    truth.lines.iter().find_map(|l| {
+        let part = l.customer_part.as_deref().or(l.sku.as_deref())?;
+        table::learn_header(&lines, part, l.qty, l.unit_price)
+    })
 }
 
 /// The last three words of a cell, without the separators after them.

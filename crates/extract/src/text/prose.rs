@@ -188,8 +188,10 @@ fn clauses<'a>(line: &'a str, anchors: &[Anchor]) -> Vec<(&'a str, Vec<Anchor>)>
     for (i, pair) in cuts.windows(2).enumerate() {
         let (Some(&s), Some(&e), Some(group)) = (pair.first(), pair.get(1), groups.get(i)) else { continue };
         let Some(text) = line.get(s..e) else { continue };
-        let inside: Vec<Anchor> =
-            group.iter().map(|a| Anchor { start: a.start.saturating_sub(s), end: a.end.saturating_sub(s), ..a.clone() }).collect();
+        let inside: Vec<Anchor> = group
+            .iter()
+            .map(|a| Anchor { start: a.start.saturating_sub(s), end: a.end.saturating_sub(s), ..a.clone() })
+            .collect();
         out.push((text, inside));
     }
     out
@@ -258,7 +260,7 @@ fn read_clause(line: &TextLine<'_>, text: &str, anchors: &[Anchor], ocr: bool, p
     let mut warnings = Vec::new();
     let structured = is_structured(&words, &qty, anchors);
     if !structured {
-        warnings.push(Diagnostic::warning(
+        warnings.push(Diagnostic::note(
             "line_from_prose",
             format!("line {}: an order line read from a sentence: {:?}", line.number, text.trim()),
             position.clone(),
@@ -374,7 +376,9 @@ fn find_quantity(
         }
         let prev = i.checked_sub(1).and_then(|p| words.get(p)).map(Word::bare).unwrap_or_default();
         let prev_raw = i.checked_sub(1).and_then(|p| words.get(p)).map(|w| w.text).unwrap_or("");
-        if ID_WORDS.contains(&prev.as_str()) || prev_raw.ends_with('#') || word.text.starts_with('#') {
+        // `part 88`, `order 4711` are ids; `order 3 packs` is a quantity.
+        let unit_next = words.get(i + 1).is_some_and(|w| is_unit_word(&w.bare()));
+        if (ID_WORDS.contains(&prev.as_str()) && !unit_next) || prev_raw.ends_with('#') || word.text.starts_with('#') {
             return None;
         }
         // `price of 205.00`, `at the contracted price of $1,150.00`

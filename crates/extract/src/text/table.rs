@@ -70,13 +70,14 @@ const TOTAL_WORDS: &[&str] = &[
 const MAX_BLANK_RUN: usize = 2;
 
 /// Read every line table of the text.
-pub(crate) fn read_tables(lines: &[TextLine<'_>], anchors: &Anchors<'_>, ocr: bool) -> Tables {
+pub(crate) fn read_tables(lines: &[TextLine<'_>], anchors: &Anchors<'_>, ocr: bool, learned: Option<&str>) -> Tables {
     let mut tables = Tables::default();
     let standalone = standalone_texts(lines);
+    let learned = learned.map(decode_header).unwrap_or_default();
     let mut i = 0;
     while i < lines.len() {
         let Some(line) = lines.get(i) else { break };
-        let Some(columns) = header_columns(line.text) else {
+        let Some(columns) = learned_columns(line.text, &learned).or_else(|| header_columns(line.text)) else {
             i += 1;
             continue;
         };
@@ -85,6 +86,108 @@ pub(crate) fn read_tables(lines: &[TextLine<'_>], anchors: &Anchors<'_>, ocr: bo
         i = read_rows(lines, i + 1, &columns, anchors, ocr, &standalone, &mut tables);
     }
     tables
+}
+
+/// A column's field as stored in a learned header.
+fn field_name(field: Option<Field>) -> &'static str {
+    match field {
+        Some(Field::Sku) => "sku",
+        Some(Field::CustomerPart) => "customer_part",
+        Some(Field::Gtin) => "gtin",
+        Some(Field::Description) => "description",
+        Some(Field::Qty) => "qty",
+        Some(Field::Uom) => "uom",
+        Some(Field::UnitPrice) => "unit_price",
+        Some(Field::Amount) => "amount",
+        Some(Field::LineNo) => "line_no",
+        _ => "other",
+    }
+}
+
+fn field_from_name(name: &str) -> Option<Field> {
+    match name {
+        "sku" => Some(Field::Sku),
+        "customer_part" => Some(Field::CustomerPart),
+        "gtin" => Some(Field::Gtin),
+        "description" => Some(Field::Description),
+        "qty" => Some(Field::Qty),
+        "uom" => Some(Field::Uom),
+        "unit_price" => Some(Field::UnitPrice),
+        "amount" => Some(Field::Amount),
+        "line_no" => Some(Field::LineNo),
+        _ => None,
+    }
+}
+
+/// A learned header as stored: `Art.=sku | Menge=qty | ...`.
+pub(crate) fn encode_header(columns: &[(String, Option<Field>)]) -> String {
+    columns.iter().map(|(label, field)| format!("{label}={}", field_name(*field))).collect::<Vec<_>>().join(" | ")
+}
+
+fn decode_header(value: &str) -> Vec<(String, Option<Field>)> {
+    value
+        .split(" | ")
+        .filter_map(|cell| cell.rsplit_once('=').map(|(label, name)| (fold_label(label.trim()), field_from_name(name))))
+        .collect()
+}
+
+/// The columns of a line that is a sender's learned header (its cells, as
+/// folded text, in order).
+fn learned_columns(text: &str, learned: &[(String, Option<Field>)]) -> Option<Vec<Column>> {
+    let row = cells(text);
+    if learned.is_empty() || row.len() != learned.len() {
+        return None;
+    }
+    let same = row.iter().zip(learned).all(|(cell, (label, _))| fold_label(cell.text.trim()) == *label);
+    same.then(|| row.iter().zip(learned).map(|(c, (_, f))| Column { field: *f, start: c.start, end: c.end }).collect())
+}
+
+/// A sender's header learned from a reviewed document: the line above the
+/// row that holds `part` (the truth line's part or SKU), each header cell
+/// named by what the row holds under it. `None` unless a quantity and an
+/// item column are found.
+pub(crate) fn learn_header(lines: &[TextLine<'_>], part: &str, qty: Decimal, price: Option<Decimal>) -> Option<String> {
+    let wanted = part.trim().to_uppercase();
+    let row_at = lines.iter().position(|l| words(l.text).iter().any(|w| w.text.to_uppercase() == wanted))?;
+    let row = lines.get(row_at)?;
+    let header = lines.iter().take(row_at).rev().take(4).find(|l| {
+        !l.text.trim().is_empty() && !l.text.chars().any(|c| c.is_ascii_digit()) && cells(l.text).len() >= 3
+    })?;
+    let row_cells = cells(row.text);
+    let mut columns = Vec::new();
+    for cell in cells(header.text) {
+        let under = row_cells.iter().min_by_key(|r| {
+            let centre = |s: usize, e: usize| (s + e) as i64;
+            (centre(r.start, r.end) - centre(cell.start, cell.end)).abs()
+        });
+        let field = under.and_then(|u| field_of_value(u.text, &wanted, qty, price));
+        columns.push((cell.text.trim().to_string(), field));
+    }
+    let has = |f: Field| columns.iter().any(|(_, c)| *c == Some(f));
+    (has(Field::Qty) && (has(Field::CustomerPart) || has(Field::Description))).then(|| encode_header(&columns))
+}
+
+fn field_of_value(value: &str, part: &str, qty: Decimal, price: Option<Decimal>) -> Option<Field> {
+    let value = value.trim();
+    if value.to_uppercase() == part {
+        return Some(Field::CustomerPart);
+    }
+    if let Some((n, _)) = number(value, false) {
+        if n == qty {
+            return Some(Field::Qty);
+        }
+        if price == Some(n) {
+            return Some(Field::UnitPrice);
+        }
+        if price.is_some_and(|p| p * qty == n) {
+            return Some(Field::Amount);
+        }
+        return None;
+    }
+    if is_unit_word(&value.to_lowercase()) {
+        return Some(Field::Uom);
+    }
+    (value.chars().filter(|c| c.is_alphabetic()).count() >= 3).then_some(Field::Description)
 }
 
 /// Text that stands alone on a line or in a cell outside the table rows
