@@ -257,7 +257,9 @@ async fn store_message<S: Store>(
         uid: message.uid,
         source,
     };
-    let parsed = MessageParser::default().parse(&raw);
+    // mail-parser reaches a debug_assert! on some broken multipart nesting:
+    // contained, such a message is one that could not be read.
+    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(&raw)).ok().flatten();
     let problem = parsed.as_ref().map_or_else(|| Some("no message header could be read".to_owned()), mime_problem);
     let message_id = parsed.as_ref().and_then(|parsed| parsed.message_id()).map(str::to_owned);
     let subject = parsed.as_ref().and_then(|parsed| parsed.subject()).map(str::to_owned);

@@ -276,3 +276,18 @@ fn nothing_panics_on_broken_input() {
         let _ = read_email(&bytes);
     }
 }
+
+/// Found by `fuzz/fuzz_targets/email.rs`: a multipart nesting on which
+/// mail-parser reaches a `debug_assert!`. Test builds have debug assertions
+/// on, so this runs the panicking path: the message comes back unreadable or
+/// read, never a panic.
+#[test]
+fn a_multipart_nesting_that_trips_mail_parser_is_not_a_panic() {
+    let bytes = include_bytes!("fixtures/fuzz-multipart-nesting.eml");
+    let email = prodline_textin::email::read_email(bytes);
+    assert!(
+        email.from.is_some() || email.diagnostics.iter().any(|d| d.code == "email_unreadable"),
+        "either read or reported unreadable: {:?}",
+        email.diagnostics
+    );
+}
