@@ -44,6 +44,7 @@ pub fn interpret(table: &Table) -> Interpretation {
         }
     };
     let layout = reclassify_line_numbers(table, layout);
+    let layout = recognise_buyer_part_column(table, layout);
     let reader = RowReader::new(table, &layout, &mut diagnostics);
     let orders = reader.read_orders();
     // Without a quantity column, only cells that list quantities make an order table.
@@ -76,6 +77,47 @@ fn reclassify_line_numbers(table: &Table, mut layout: Layout) -> Layout {
         *slot = Some(Field::Sku);
     }
     layout
+}
+
+/// A table with no item column whose unnamed `HPS#` / `ABC No` column holds
+/// codes: the sheet is the buyer's, so its own numbering is the buyer's part
+/// number. Without this every row is "a quantity but no item".
+fn recognise_buyer_part_column(table: &Table, mut layout: Layout) -> Layout {
+    let has_item = [Field::Sku, Field::CustomerPart, Field::VendorPart, Field::Gtin, Field::Description]
+        .iter()
+        .any(|f| layout.has(*f));
+    let Some((_, header)) = layout.header_rows else { return layout };
+    if has_item || !layout.has(Field::Qty) {
+        return layout;
+    }
+    let candidate = (0..layout.columns.len()).find(|&col| {
+        layout.columns.get(col).is_some_and(Option::is_none)
+            && table.display(header, col).is_some_and(|label| is_number_label(&label))
+            && mostly_codes(table, layout.data_start, col)
+    });
+    if let Some(slot) = candidate.and_then(|col| layout.columns.get_mut(col)) {
+        *slot = Some(Field::CustomerPart);
+    }
+    layout
+}
+
+/// A label naming some numbering: `HPS#`, `Acme No.`, `ABC Nr`.
+fn is_number_label(label: &str) -> bool {
+    let label = label.trim();
+    if label.ends_with('#') || label.ends_with('№') {
+        return true;
+    }
+    let folded = crate::value::normalize_label(label);
+    folded.split(' ').count() >= 2
+        && (folded.ends_with(" p n")
+            || folded.rsplit(' ').next().is_some_and(|last| matches!(last, "no" | "nr" | "number" | "num" | "pn")))
+}
+
+/// More than half the non-empty cells below `start` are codes, not all digits.
+fn mostly_codes(table: &Table, start: usize, col: usize) -> bool {
+    let values: Vec<String> = (start..table.rows.len()).filter_map(|r| table.display(r, col)).collect();
+    let codes = values.iter().filter(|v| v.parse::<u64>().is_err() && is_code_like(v)).count();
+    !values.is_empty() && codes * 2 > values.len()
 }
 
 /// Order-level values, as read from a row or the preamble.
@@ -356,6 +398,9 @@ impl<'a> RowReader<'a> {
             .collect();
         let description = self.text(row, Field::Description);
         let qty_cell = self.cell(row, Field::Qty);
+        if qty_cell.is_none() && self.is_summary_row(row) {
+            return Vec::new();
+        }
         if let Some(lines) = self.split_listed_items(row, &item_cells, description.as_deref(), qty_cell.is_none()) {
             return lines;
         }
@@ -458,6 +503,46 @@ impl<'a> RowReader<'a> {
                 Cell::Text(t) => {
                     let folded = crate::value::normalize_label(t);
                     folded.split(' ').any(|w| WORDS.contains(&w))
+                }
+                _ => false,
+            })
+        })
+    }
+
+    /// A row without a quantity that a summary or sign-off label opens
+    /// (`Total`, `TOTAL HT`, `Freight`, `Approved by: R. Dubois`): never a
+    /// line, whatever column the label landed in.
+    fn is_summary_row(&self, row: usize) -> bool {
+        const WORDS: &[&str] = &[
+            "total",
+            "totals",
+            "subtotal",
+            "sum",
+            "summe",
+            "gesamt",
+            "zwischensumme",
+            "totaal",
+            "totale",
+            "tax",
+            "vat",
+            "tva",
+            "mwst",
+            "freight",
+            "shipping",
+            "approved",
+            "signed",
+            "signature",
+            "authorized",
+            "authorised",
+            "genehmigt",
+            "unterschrift",
+            "fracht",
+        ];
+        self.table.rows.get(row).is_some_and(|cells| {
+            cells.iter().any(|c| match c {
+                Cell::Text(t) => {
+                    let folded = crate::value::normalize_label(t);
+                    folded.split(' ').next().is_some_and(|w| WORDS.contains(&w))
                 }
                 _ => false,
             })

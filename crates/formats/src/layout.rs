@@ -161,11 +161,15 @@ fn preamble(table: &Table, header_start: usize) -> Vec<(Field, Cell, usize, usiz
                 found.push((field, Cell::text(value), row, col));
                 continue;
             }
-            let Some(field) = preamble_field(text) else { continue };
+            if let Some((field, value)) = label_then_value(text) {
+                found.push((field, Cell::text(value), row, col));
+                continue;
+            }
             let value = (col + 1..width).map(|c| (c, table.cell(row, c))).find(|(_, cell)| !cell.is_empty());
-            if let Some((value_col, cell)) = value
-                && preamble_field(&cell.display().unwrap_or_default()).is_none()
-            {
+            let Some((value_col, cell)) = value else { continue };
+            let value_text = cell.display().unwrap_or_default();
+            let Some(field) = preamble_field(text).or_else(|| delivery_place(text, &value_text)) else { continue };
+            if preamble_field(&value_text).is_none() {
                 found.push((field, cell.clone(), row, value_col));
             }
         }
@@ -173,10 +177,33 @@ fn preamble(table: &Table, header_start: usize) -> Vec<(Field, Cell, usize, usiz
     found
 }
 
+/// A label and its value in one cell without a colon (`PO 77251`,
+/// `Commande n° 2026-0455`): the last word holds a digit, the words before
+/// it name an order-level field.
+fn label_then_value(text: &str) -> Option<(Field, &str)> {
+    let (label, value) = text.trim().rsplit_once(char::is_whitespace)?;
+    let value = value.trim();
+    if !value.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((preamble_field(label)?, value))
+}
+
+/// A bare "delivery" label above the table (`Livraison | Usine de Lyon`)
+/// names the ship-to when its value is a name, not a date. Only above the
+/// table: as a column header the same word usually means the delivery date.
+fn delivery_place(label: &str, value: &str) -> Option<Field> {
+    const LABELS: &[&str] = &["livraison", "lieferung", "delivery", "entrega", "consegna", "levering"];
+    let folded = crate::value::normalize_label(label.trim().trim_end_matches(':'));
+    let is_name = value.chars().filter(|c| c.is_alphabetic()).count() >= 3;
+    (LABELS.contains(&folded.as_str()) && is_name).then_some(Field::ShipToName)
+}
+
 /// Order-level fields that may be written as `label: value` above the table.
+/// A label holds no digit: `MC-PO-119140` is a PO number, not a `PO` label.
 fn preamble_field(label: &str) -> Option<Field> {
     let label = label.trim().trim_end_matches([':', '#']).trim();
-    if label.is_empty() || label.chars().count() > 40 {
+    if label.is_empty() || label.chars().count() > 40 || label.chars().any(|c| c.is_ascii_digit()) {
         return None;
     }
     let field = field_for_label(label)?;
