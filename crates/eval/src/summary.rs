@@ -192,7 +192,7 @@ fn cost_lines(out: &mut String, cost: &CostReport) {
     }
     let _ = writeln!(
         out,
-        "  cost: {} total, {} per document, {} per auto-posted order; {} model calls, {} prompt + {} completion tokens, {:.1} s in models",
+        "  cost: {} total, {} per document, {} per auto-posted order; {} extractor calls, {} prompt + {} completion tokens, {:.1} s in extractors",
         money(c.total),
         money_or_na(c.per_document),
         money_or_na(c.per_auto_posted_order),

@@ -363,6 +363,14 @@ fn read_body(email: &Email, ctx: &Context, readers: Readers<'_>, reading: &mut R
         return;
     }
     if let Some(quoted) = email.quoted.as_ref().filter(|_| points_below(&body_text, email)) {
+        // "Please enter the order below. PO number is PB-1042": the newest
+        // message's PO and ship-to with the lines it forwards, read as one.
+        let together = with_quoted(&email.body, quoted);
+        let both = read_text(&together, Format::Email, &[], ctx, readers);
+        if both.parsed.orders.iter().any(|o| o.po_number.is_some() && !o.lines.is_empty()) {
+            merge_part(reading, both, "message with the one it forwards", quiet);
+            return;
+        }
         let older = read_text(&without_forward_header(quoted), Format::Email, &[], ctx, readers);
         if !older.parsed.orders.is_empty() {
             // The body's own findings (often `not_an_order`) do not apply.
@@ -396,6 +404,13 @@ fn without_forward_header(quoted: &DocumentText) -> DocumentText {
     let start = lines.iter().position(|line| !is_intro(line)).unwrap_or(lines.len());
     let rest = lines.get(start..).unwrap_or_default().join("\n");
     DocumentText { pages: vec![rest], ..quoted.clone() }
+}
+
+/// The newest message followed by the one it quotes or forwards (without
+/// its header block), as one text.
+fn with_quoted(body: &DocumentText, quoted: &DocumentText) -> DocumentText {
+    let older = without_forward_header(quoted).joined();
+    DocumentText { pages: vec![format!("{}\n\n{older}", body.joined())], ..body.clone() }
 }
 
 /// A short body that only points at an attachment ("see attached", "PO

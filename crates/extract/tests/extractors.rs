@@ -308,3 +308,23 @@ fn a_pdf_is_read_through_its_text_layer() {
     assert!(outcome.text.as_ref().is_some_and(|t| !t.is_blank()), "the text layer is kept for the reviewer");
     assert_eq!(outcome.usage.as_ref().map(|u| u.extractor.as_str()), Some("builtin"));
 }
+
+/// fixtures/messy e06: the newest message gives the PO number and says
+/// "the order below"; the forwarded message holds the lines (one `4x`
+/// written without a space). Both are read as one order.
+#[test]
+fn a_forward_with_the_po_above_and_the_lines_below_is_one_order() {
+    let eml = "From: Bob Miller <bob@acme.example>\r\nTo: orders@valves.example\r\nSubject: Fwd: valves\r\n\
+               Date: Mon, 2 Mar 2026 09:15:00 +0000\r\n\r\n\
+               Hi, please enter the order below. PO number is 4500012399.\r\n\r\nThanks,\r\nBob\r\n\r\n\
+               ---------- Forwarded message ---------\r\nFrom: Tom <tom@acme.example>\r\n\
+               Date: Fri, 27 Feb 2026 at 10:04 AM\r\nSubject: valves\r\n\r\n\
+               Bob, can you get these ordered:\r\n\r\n200 x HV-075-BR\r\n4x 1in brass ball valve\r\n\r\nTom\r\n";
+    let outcome = run(eml.as_bytes(), &acme(), &Extractors::default());
+    let orders = outcome.predicted_orders();
+    assert_eq!(orders.len(), 1, "{:?}", outcome.reasons);
+    let order = orders.first().cloned().unwrap_or_default();
+    assert_eq!(order.customer_po.as_deref(), Some("4500012399"), "{:?}", outcome.reasons);
+    let lines: Vec<(Option<&str>, Decimal)> = order.lines.iter().map(|l| (l.sku.as_deref(), l.qty)).collect();
+    assert_eq!(lines, vec![(Some("HV-075-BR"), Decimal::new(200, 0)), (Some("HV-100-BR"), Decimal::new(4, 0))]);
+}

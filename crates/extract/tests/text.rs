@@ -595,10 +595,16 @@ fn right_aligned_numbers_go_to_their_columns() {
 /// know, a list line whose item is not in the master data.
 #[test]
 fn unread_ship_to_dates_and_items_send_to_review() {
-    let body = "PO 5511\n- 3 x HV-100-BR\n\nPlease send it to our Toledo plant.\n";
+    // A site named where nothing is sent to it.
+    let body = "PO 5511\n- 3 x HV-100-BR\n\nOur Toledo plant is closed on Fridays.\n";
     let r = read(&email(body, None), Format::Email, Some("ann@acme.example"));
     assert!(diagnostic_codes(order(&r)).contains(&"unread_ship_to"), "{:?}", order(&r).diagnostics);
     assert_eq!(r.outcome.decision, Decision::Review);
+
+    // Sent to it by name: the site as master data names it.
+    let body = "PO 5511\n- 3 x HV-100-BR\n\nPlease send it to our Toledo plant.\n";
+    let r = read(&email(body, None), Format::Email, Some("ann@acme.example"));
+    assert_eq!(r.outcome.predicted_orders()[0].ship_to.as_deref(), Some("ST-0001-02"), "{:?}", r.outcome.reasons);
 
     let body = "PO 5512\n- 3 x HV-100-BR\n\nWe need them by the end of next week.\n";
     let r = read(&email(body, None), Format::Email, Some("ann@acme.example"));
@@ -652,4 +658,147 @@ fn a_learned_table_header_reads_the_next_document_of_the_sender() {
     );
     let r = read_with(&pdf(&doc("A-2", "40")), Format::Pdf, &ctx(from), &memory);
     assert_eq!(lines(&r), vec![(sku("HV-075-BR"), dec("40"), sku("EA"), Some(dec("11.85")))]);
+}
+
+/// An Odoo sale order (the corpus's oca so2, typed): the block under
+/// "Invoice and shipping address:" is the ship-to, and the bracketed
+/// internal references (`[ADPT]`, `[DC]`) are SKUs, short and digit-free
+/// as they are.
+#[test]
+fn odoo_invoice_and_shipping_block_and_bracketed_codes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prodline/tests/fixtures/corpus_master");
+    let master = MasterData::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let text = "YourCompany\n1725 Slough Ave.\n\n\
+        Invoice and shipping address:                                       Agrolait\n\
+        Agrolait                                                            69 rue de Namur\n\
+        69 rue de Namur                                                     1300 Wavre\n\
+        1300 Wavre                                                          Belgium\n\
+        Belgium\n\n\
+        Order N° SO008\n\n\
+        Description                         Taxes                   Quantity            Unit Price             Price\n\n\
+        [A1090] iMac                                                     1.000            1799.00          1799.00 €\n\n\
+        [ADPT] USB Adapter                                               1.000                18.00          18.00 €\n\n\
+        [DC] Datacard                                                    1.000                40.00          40.00 €\n";
+    let parsed = extract_text(&pdf(text), Format::Pdf, &ctx(None), &master, &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    let ship_to = order.parties.iter().find(|p| p.role == PartyRole::ShipTo);
+    assert_eq!(ship_to.and_then(|p| p.name.as_deref()), Some("Agrolait"), "{:#?}", order.parties);
+    assert_eq!(ship_to.map(|p| p.address.join(", ")).as_deref(), Some("69 rue de Namur, 1300 Wavre, Belgium"));
+    assert!(!diagnostic_codes(order).contains(&"unread_ship_to"), "{:?}", order.diagnostics);
+    let skus: Vec<Option<&str>> = order.lines.iter().map(|l| l.id(ItemIdKind::Sku)).collect();
+    assert_eq!(skus, vec![Some("A1090"), Some("ADPT"), Some("DC")], "{:#?}", order.lines);
+}
+
+fn messy_master() -> MasterData {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/messy/master");
+    MasterData::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+}
+
+fn ship_to_of(order: &ParsedOrder) -> (Option<&str>, String) {
+    let party = order.parties.iter().find(|p| p.role == PartyRole::ShipTo);
+    (party.and_then(|p| p.name.as_deref()), party.map(|p| p.address.join(" | ")).unwrap_or_default())
+}
+
+/// fixtures/messy e09: an alias written with another separator (`6307-ZZ`
+/// for `6307ZZ`) is the item, and "for the Lake Charles terminal" names
+/// the ship-to, read as master data names it with a note.
+#[test]
+fn alias_with_other_separators_and_ship_to_named_in_a_sentence() {
+    let body = "Dave, please send 10 ea 6205-2RS and 10 ea 6307-ZZ bearings for the Lake\n\
+                Charles terminal, PO MC-PO-118901.\n\nThanks\n\nRay Dubois\n";
+    let context = ctx(Some("ray.dubois@meridianchem.example"));
+    let parsed = extract_text(&email(body, None), Format::Email, &context, &messy_master(), &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    let skus: Vec<&[prodline_core::ItemId]> = order.lines.iter().map(|l| l.item_ids.as_slice()).collect();
+    assert_eq!(skus.len(), 2, "{:#?}", order.lines);
+    assert_eq!(order.lines.get(1).and_then(|l| l.id(ItemIdKind::Other)), Some("6307ZZ"), "{:#?}", order.lines);
+    assert_eq!(ship_to_of(order).0, Some("Lake Charles Terminal"), "{:#?}", order.parties);
+    let note = order.diagnostics.iter().find(|d| d.code == "ship_to_by_name");
+    assert_eq!(note.map(|d| d.severity), Some(Severity::Note), "{:?}", order.diagnostics);
+}
+
+/// fixtures/messy t05: the caller's own line names the site without
+/// sending anything there; "Needs it Monday at the Lake Charles terminal"
+/// does. A site named with no cue at all stays a review reason.
+#[test]
+fn a_site_named_only_in_a_callers_line_is_no_ship_to() {
+    let master = messy_master();
+    let head = "PHONE ORDER\n\nCaller: Ray Dubois, Meridian Chemical Corp., Lake Charles terminal\n\
+                PO: MC-PO-119188\n\n- 1 x CP-300-CI\n";
+    let cued = format!("{head}\nNeeds it at the Lake Charles terminal.\n");
+    let parsed = extract_text(&pdf(&cued), Format::Text, &ctx(None), &master, &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    assert_eq!(ship_to_of(order).0, Some("Lake Charles Terminal"), "{:#?}", order.parties);
+
+    let parsed = extract_text(&pdf(head), Format::Text, &ctx(None), &master, &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    assert_eq!(ship_to_of(order).0, None, "{:#?}", order.parties);
+    assert!(diagnostic_codes(order).contains(&"unread_ship_to"), "{:?}", order.diagnostics);
+}
+
+/// fixtures/messy s10: "for delivery to Pump Station 7, 18 Canal Street,
+/// West Sacramento": the name ends where the street number starts.
+#[test]
+fn a_ship_to_sentence_splits_name_and_street_at_the_comma() {
+    let text = "Purchase Order RWA-2026-0171\n\nPlease supply twelve (12) 2-inch PTFE flange gaskets, our part 88-4200,\n\
+                for delivery to Pump Station 7, 18 Canal Street, West Sacramento.\n";
+    let parsed = extract_text(&pdf(text), Format::Pdf, &ctx(None), &messy_master(), &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    assert_eq!(
+        ship_to_of(order),
+        (Some("Pump Station 7"), "18 Canal Street, West Sacramento".to_string()),
+        "{:#?}",
+        order.parties
+    );
+}
+
+/// The AI-102 forms (corpus po_images): the "Shipped To" block's fields
+/// are labelled; the company is the ship-to's name and the buyer, the
+/// contact person and the labels are left out.
+#[test]
+fn a_forms_labelled_address_block_names_company_and_address() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prodline/tests/fixtures/corpus_master");
+    let master = MasterData::load_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let text = "Purchase Order\n\nHero Limited\n\nPurchase Order #: 948284\n\nShipped To\n\n\
+                Vendor Name: Balozi Khamisi\nCompany Name: Higgly Wiggly Books\nAddress: 938 NE Burner Road\n\
+                Boulder City, CO 92848 Phone: 938-294-2949\n\nShipped From\n\nName: Kidane Tsehaye\n\n\
+                Details Quantity Unit Price Total\nBindings 20 1.00 20.00\n";
+    let parsed = extract_text(&ocr(text), Format::Image, &ctx(None), &master, &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    assert_eq!(
+        ship_to_of(order),
+        (Some("Higgly Wiggly Books"), "938 NE Burner Road | Boulder City, CO 92848".to_string()),
+        "{:#?}",
+        order.parties
+    );
+    let buyer = order.parties.iter().find(|p| p.role == PartyRole::Buyer);
+    assert_eq!(buyer.and_then(|p| p.name.as_deref()), Some("Higgly Wiggly Books"), "{:#?}", order.parties);
+}
+
+/// fixtures/messy e06: `4x seal 1.25 carbon/ceramic (spares)` names no
+/// item exactly, but it is an order line (the count glued to its `x`):
+/// read with its description, for resolution to match or report.
+#[test]
+fn a_count_glued_to_its_x_is_an_order_line_even_without_an_anchor() {
+    let body = "PO 5515\n- 3 x HV-100-BR\n4x seal 1.25 carbon/ceramic (spares)\n";
+    let r = read(&email(body, None), Format::Email, Some("ann@acme.example"));
+    let read: Vec<(Option<Decimal>, Option<&str>)> =
+        order(&r).lines.iter().map(|l| (l.qty, l.description.as_deref())).collect();
+    assert_eq!(read.len(), 2, "{:#?}", order(&r).lines);
+    assert_eq!(read.get(1), Some(&(Some(dec("4")), Some("seal 1.25 carbon/ceramic (spares)"))));
+    assert_eq!(r.outcome.decision, Decision::Review);
+}
+
+/// fixtures/messy s10: a sentence wraps after "our part" and the next
+/// line starts with the part number: it goes on the sentence, it opens no
+/// new item, and both lines of the letter are read.
+#[test]
+fn a_part_number_wrapped_onto_the_next_line_stays_in_its_sentence() {
+    let text = "Purchase Order RWA-2026-0171\n\nPlease supply twelve (12) 2-inch PTFE flange gaskets, our part 88-4200, \
+                and one (1) 2-inch brass foot valve, our part\n77-3002, for delivery to Pump Station 7.\n";
+    let parsed = extract_text(&pdf(text), Format::Pdf, &ctx(None), &messy_master(), &Memory::default());
+    let order = parsed.orders.first().unwrap_or_else(|| panic!("no order: {parsed:#?}"));
+    let read: Vec<(Option<&str>, Option<Decimal>)> =
+        order.lines.iter().map(|l| (l.id(ItemIdKind::BuyerPart), l.qty)).collect();
+    assert_eq!(read, vec![(Some("88-4200"), Some(dec("12"))), (Some("77-3002"), Some(dec("1")))], "{:#?}", order.lines);
 }

@@ -49,6 +49,9 @@ fn master() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus_master")
 }
 
+/// An order date the document prints in a day/month order it does not settle.
+const AMBIGUOUS: &str = "";
+
 /// What a person reads on one order document of the corpus.
 struct Readable {
     /// Path relative to the corpus root.
@@ -83,7 +86,10 @@ const DOCUMENTS: &[Readable] = &[
         from: None,
         customer: "C-AGROLAIT",
         po: "SO008",
-        order_date: "2017-04-06",
+        // 04/06/2017: this document alone cannot tell April 6th from June 4th
+        // (no day above 12 anywhere in it), so the date is left empty and
+        // flagged `ambiguous_date`, as issue 4 asks; a person would ask too.
+        order_date: AMBIGUOUS,
         ship_to: "ST-AGROLAIT-WAV",
         lines: &[("A1090", "1", "1799.00"), ("ADPT", "1", "18.00"), ("DC", "1", "40.00")],
     },
@@ -273,6 +279,13 @@ fn misses(expected: &Readable, got: &Value) -> Vec<String> {
         ("ship_to", expected.ship_to),
     ];
     for (field, want) in text_fields {
+        if want == AMBIGUOUS {
+            let flagged = reasons(got).iter().any(|r| r.contains("ambiguous_date"));
+            if !order[field].is_null() || !flagged {
+                miss(field, "empty and flagged ambiguous_date", &order[field]);
+            }
+            continue;
+        }
         if order[field].as_str() != Some(want) {
             miss(field, want, &order[field]);
         }

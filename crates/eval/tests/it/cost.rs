@@ -83,7 +83,7 @@ fn cost_is_in_the_report_summary_and_html() {
     let summary = report.summary();
     assert!(
         summary.contains(
-            "  cost: 0.0050 total, 0.0005 per document, 0.0007 per auto-posted order; 3 model calls, 2800 prompt + 300 completion tokens, 5.5 s in models"
+            "  cost: 0.0050 total, 0.0005 per document, 0.0007 per auto-posted order; 3 extractor calls, 2800 prompt + 300 completion tokens, 5.5 s in extractors"
         ),
         "{summary}"
     );

@@ -51,7 +51,8 @@ impl<'m> Anchors<'m> {
     /// they overlap.
     pub fn find(&self, line: &str) -> Vec<Anchor> {
         let words = words(line);
-        let mut found: Vec<Anchor> = words.iter().filter_map(|w| self.code_anchor(w)).collect();
+        let mut found: Vec<Anchor> =
+            words.iter().filter_map(|w| self.code_anchor(w).or_else(|| self.bracketed_code(line, w))).collect();
         for phrase in self.phrase_anchors(line, &words) {
             if !found.iter().any(|a| a.start < phrase.end && phrase.start < a.end) {
                 found.push(phrase);
@@ -66,6 +67,9 @@ impl<'m> Anchors<'m> {
         if let Some((kind, skus)) = self.lookup_code(token) {
             return Some(self.code(word, token, kind, skus, false));
         }
+        if let Some((alias, sku)) = self.compact_alias(token) {
+            return Some(self.code(word, &alias, ItemIdKind::Other, skus([sku]), false));
+        }
         if !self.ocr {
             return None;
         }
@@ -73,6 +77,39 @@ impl<'m> Anchors<'m> {
             let (kind, skus) = self.lookup_code(&variant)?;
             Some(self.code(word, &variant, kind, skus, true))
         })
+    }
+
+    /// An alias written with other separators (`6307-ZZ` for the alias
+    /// `6307ZZ`): the alias as master data spells it, when exactly one
+    /// item has it and the code has digits and letters (never a number).
+    fn compact_alias(&self, token: &str) -> Option<(String, &'m str)> {
+        let key = crate::normalize::compact_key(token);
+        let mixed = key.chars().any(|c| c.is_ascii_digit()) && key.chars().any(char::is_alphabetic);
+        if key.len() < 5 || !mixed {
+            return None;
+        }
+        let mut found = self.master.items.iter().flat_map(|item| {
+            item.aliases
+                .iter()
+                .filter(|a| crate::normalize::compact_key(a) == key)
+                .map(move |a| (a.clone(), item.sku.as_str()))
+        });
+        let first = found.next()?;
+        found.all(|(_, sku)| sku == first.1).then_some(first)
+    }
+
+    /// A code in brackets before a description (`[ADPT] USB Adapter`, as
+    /// Odoo prints its internal references): the brackets say it is a
+    /// code, so a short SKU without digits is taken when it is exactly one
+    /// of ours, which a bare word never is.
+    fn bracketed_code(&self, line: &str, word: &Word<'_>) -> Option<Anchor> {
+        let before = line.get(..word.start)?;
+        let after = line.get(word.end..)?;
+        if !before.ends_with('[') || !after.starts_with(']') || word.text.len() < 2 {
+            return None;
+        }
+        let item = self.master.item(word.text)?;
+        Some(self.code(word, word.text, ItemIdKind::Sku, skus([item.sku.as_str()]), false))
     }
 
     fn code(&self, word: &Word<'_>, value: &str, kind: ItemIdKind, skus: BTreeSet<String>, repaired: bool) -> Anchor {

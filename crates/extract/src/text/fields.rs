@@ -305,6 +305,8 @@ const SHIP_TO_LABELS: &[&str] = &[
     "deliver to",
     "delivery address",
     "delivery to",
+    // Odoo's sale order: one block both invoiced and shipped to.
+    "invoice and shipping address",
     "send to",
     "lieferadresse",
     "lieferanschrift",
@@ -321,11 +323,16 @@ pub(crate) fn ship_to(lines: &[TextLine<'_>]) -> Option<Party> {
             let folded = fold_label(cell.text);
             if let Some(label) = SHIP_TO_LABELS.iter().find(|l| folded.starts_with(*l)) {
                 let rest = cell.text.get(label.len()..).unwrap_or("").trim_start_matches([':', ' ', '-']).trim();
-                let right =
-                    cells(line.text).into_iter().find(|c| c.start > cell.end).map(|c| c.text.trim().to_string());
+                let right = cells(line.text).into_iter().find(|c| c.start > cell.end);
                 let block = match (rest.is_empty(), right) {
                     (false, _) => vec![rest.to_string()],
-                    (true, Some(value)) if !is_heading(&value) => vec![value],
+                    (true, Some(value)) if !is_heading(value.text) => {
+                        // The value's column may go on below (`Ship to:   Agrolait`
+                        // over `69 rue de Namur`): the block, not its first line.
+                        let mut block = vec![value.text.trim().to_string()];
+                        block.extend(column_below(lines, i, value.start));
+                        block
+                    }
                     _ => block_below(lines, i, cell.start),
                 };
                 return party_of(block, "ST");
@@ -388,6 +395,20 @@ fn is_heading(text: &str) -> bool {
     HEADINGS.contains(&folded.as_str()) || SHIP_TO_LABELS.iter().any(|l| folded.starts_with(l))
 }
 
+/// Up to four lines straight under a value at this column: the first line
+/// without a cell there (a blank line, another field) ends them.
+fn column_below(lines: &[TextLine<'_>], row: usize, column: usize) -> Vec<String> {
+    lines
+        .iter()
+        .skip(row + 1)
+        .take(4)
+        .map_while(|line| {
+            let cell = cells(line.text).into_iter().find(|c| c.start + 2 >= column && c.start <= column + 2)?;
+            (!is_phone(cell.text) && !cell.text.contains(':')).then(|| cell.text.trim().to_string())
+        })
+        .collect()
+}
+
 /// Up to five lines under a heading at this column, until a blank line.
 fn block_below(lines: &[TextLine<'_>], heading: usize, column: usize) -> Vec<String> {
     let mut block = Vec::new();
@@ -424,6 +445,11 @@ fn is_phone(text: &str) -> bool {
 /// A one-line ship-to is its address; a block is a name over its address.
 fn party_of(block: Vec<String>, code: &str) -> Option<Party> {
     let mut party = Party::new(code);
+    if let Some((name, address)) = labelled_block(&block) {
+        party.name = name;
+        party.address = address;
+        return Some(party);
+    }
     match block.as_slice() {
         [] => return None,
         [one] => one_line_ship_to(one, &mut party),
@@ -438,6 +464,64 @@ fn party_of(block: Vec<String>, code: &str) -> Option<Party> {
         }
     }
     Some(party)
+}
+
+/// Field labels of a form's address block; they are never part of a name.
+const COMPANY_LABELS: &[&str] = &["company name", "company", "firma", "societe", "raison sociale"];
+const PERSON_LABELS: &[&str] =
+    &["vendor name", "name", "contact", "contact name", "attn", "attention", "customer name"];
+const ADDRESS_LABELS: &[&str] = &["address", "street", "street address", "adresse", "anschrift"];
+
+/// A form's block of labelled fields (`Vendor Name: Balozi Khamisi`,
+/// `Company Name: Higgly Wiggly Books`, `Address: 938 NE Burner Road`,
+/// `Boulder City, CO 92848 Phone: ...`): the company is the name (a
+/// person only without one), the address runs from its label on, and
+/// labels and phone numbers are left out. None when no line is labelled.
+fn labelled_block(block: &[String]) -> Option<(Option<String>, Vec<String>)> {
+    let field = |line: &str| {
+        let (label, value) = line.split_once(':')?;
+        let label = fold_label(label.trim());
+        let value = value.trim().to_string();
+        let kind = if COMPANY_LABELS.contains(&label.as_str()) {
+            0
+        } else if PERSON_LABELS.contains(&label.as_str()) {
+            1
+        } else if ADDRESS_LABELS.contains(&label.as_str()) {
+            2
+        } else {
+            return None;
+        };
+        Some((kind, value))
+    };
+    if !block.iter().any(|l| field(l).is_some()) {
+        return None;
+    }
+    let (mut company, mut person, mut address) = (None, None, Vec::new());
+    for line in block {
+        let line = without_phone(line);
+        match field(line) {
+            Some((0, value)) => company = company.or(Some(value)),
+            Some((1, value)) => person = person.or(Some(value)),
+            Some((_, value)) => address.push(value),
+            None if !address.is_empty() && !line.contains(':') => address.push(line.trim().to_string()),
+            None => {}
+        }
+    }
+    address.retain(|l| !l.is_empty());
+    Some((company.or(person).filter(|n| !n.is_empty()), address))
+}
+
+/// A line without the phone number printed after it (`Boulder City, CO
+/// 92848 Phone: 938-294-2949`).
+fn without_phone(line: &str) -> &str {
+    let folded = line.to_lowercase();
+    ["phone", "tel:", "tel.", "fax"]
+        .iter()
+        .filter_map(|m| folded.find(m))
+        .min()
+        .filter(|at| *at > 0)
+        .and_then(|at| line.get(..at))
+        .map_or(line, str::trim_end)
 }
 
 /// A ship-to on one line: `Duluth Yard (200 Harbor Dr, Duluth, MN 55802)`
@@ -455,6 +539,14 @@ fn one_line_ship_to(text: &str, party: &mut Party) {
     }
     if !text.chars().any(|c| c.is_ascii_digit()) {
         party.name = Some(text.to_string());
+        return;
+    }
+    // `Pump Station 7, 18 Canal Street, West Sacramento`: the parts before
+    // the first that starts with a street number are the name.
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if let Some(street) = parts.iter().position(|p| p.starts_with(|c: char| c.is_ascii_digit())).filter(|&i| i > 0) {
+        party.name = Some(parts.get(..street).unwrap_or_default().join(", "));
+        party.address = vec![parts.get(street..).unwrap_or_default().join(", ")];
         return;
     }
     // `Plant name, 7600 Scenic Hwy, ...` or `PLANT NAME 6120 E JENSEN AVE ...`:
@@ -486,6 +578,8 @@ pub(crate) fn buyer(lines: &[TextLine<'_>], master: &MasterData, printed: bool) 
             let mut parts = vec![c.text.trim()];
             parts.extend(c.text.split([',', ';', '(', ')', '|', '—', '–']).map(str::trim));
             parts.extend(c.text.split(" - ").map(str::trim));
+            // A form's field (`Company Name: Higgly Wiggly Books`).
+            parts.extend(c.text.split_once(':').map(|(_, value)| value.trim()));
             parts
         })
         .find(|text| {

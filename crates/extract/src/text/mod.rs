@@ -28,8 +28,8 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use prodline_core::{
-    Diagnostic, DocumentText, Format, ParsedDocument, ParsedLine, ParsedOrder, Position, QualifiedDate, Severity,
-    TextSource,
+    Diagnostic, DocumentText, Format, ParsedDocument, ParsedLine, ParsedOrder, Party, Position, QualifiedDate,
+    Severity, TextSource,
 };
 
 use crate::normalize::email_domain;
@@ -118,42 +118,96 @@ pub fn extract_text(
     order.parties.extend(buyer);
     match fields::ship_to(&lines) {
         Some(ship_to) => order.parties.push(ship_to),
-        None => order.diagnostics.extend(unread_ship_to(&lines, master, anchors_customer.as_deref())),
+        None => match ship_to_by_name(&lines, master, anchors_customer.as_deref()) {
+            Some((party, note)) => {
+                order.parties.push(party);
+                order.diagnostics.push(note);
+            }
+            None => order.diagnostics.extend(unread_ship_to(&lines, master, anchors_customer.as_deref())),
+        },
     }
     doc.orders.push(order);
     doc
 }
 
-/// A ship-to the text names but no label introduced ("for our Fresno
-/// yard"): words of one of the customer's ship-to names that are not in
-/// the customer's own name. The order must not pass without its ship-to.
-fn unread_ship_to(lines: &[TextLine<'_>], master: &MasterData, customer: Option<&str>) -> Option<Diagnostic> {
-    let customer = master.customer(customer?)?;
+/// Words that send goods to a place named after them (`for the Lake
+/// Charles terminal`, `at our Duluth yard`): a site named after one of them
+/// is where the order goes; named elsewhere (a signature, a caller's
+/// line) it may be only where the writer sits.
+const SITE_CUES: &[&str] =
+    &["ship to", "deliver", "delivery", "for the ", "for our ", "to the ", "to our ", "at the ", "at our "];
+
+/// A customer's ship-to named in the text: each line (with the next one,
+/// a sentence may wrap inside the name) that names a site, in order, and
+/// whether a cue word stands before the name.
+fn named_sites<'m>(
+    lines: &[TextLine<'_>],
+    master: &'m MasterData,
+    customer: Option<&str>,
+) -> Vec<(usize, &'m crate::master::ShipTo, bool)> {
+    let Some(customer) = customer.and_then(|c| master.customer(c)) else { return Vec::new() };
     let own: HashSet<String> = std::iter::once(&customer.name)
         .chain(&customer.aliases)
         .flat_map(|n| crate::normalize::description_tokens(n))
         .collect();
     // Each ship-to's own words (`fresno`, `yard` of `Tri-County Fresno
     // Yard`): a line naming two of them (or the only one) names that site.
-    let sites: Vec<HashSet<String>> = master
+    let sites: Vec<(&crate::master::ShipTo, HashSet<String>)> = master
         .ship_tos_of(&customer.customer_id)
-        .iter()
+        .into_iter()
         .map(|s| {
-            crate::normalize::description_tokens(&s.name)
+            let words = crate::normalize::description_tokens(&s.name)
                 .into_iter()
                 .filter(|t| t.len() >= 4 && !own.contains(t) && t.chars().all(char::is_alphabetic))
-                .collect()
+                .collect();
+            (s, words)
         })
+        .filter(|(_, words): &(_, HashSet<String>)| !words.is_empty())
         .collect();
-    let names_site = |text: &str| {
-        let tokens: HashSet<String> = crate::normalize::description_tokens(text).into_iter().collect();
-        sites.iter().any(|site| !site.is_empty() && site.intersection(&tokens).count() >= site.len().min(2))
-    };
-    // A line with the next one: a sentence may wrap inside the name.
-    let line = lines.iter().enumerate().find_map(|(i, l)| {
+    let mut found = Vec::new();
+    // A blank line is no place for a name to start.
+    for (i, line) in lines.iter().enumerate().filter(|(_, l)| !l.text.trim().is_empty()) {
         let next = lines.get(i + 1).map_or("", |n| n.text);
-        names_site(&format!("{} {next}", l.text)).then_some(l)
-    })?;
+        let text = format!("{} {next}", line.text).to_lowercase();
+        let tokens: HashSet<String> = crate::normalize::description_tokens(&text).into_iter().collect();
+        for (site, words) in &sites {
+            if words.intersection(&tokens).count() < words.len().min(2) {
+                continue;
+            }
+            let first = words.iter().filter_map(|w| text.find(w.as_str())).min().unwrap_or(0);
+            let cued = SITE_CUES.iter().any(|c| text.find(c).is_some_and(|at| at < first));
+            found.push((i, *site, cued));
+        }
+    }
+    found
+}
+
+/// The ship-to a sentence sends the goods to by its name ("for the Lake
+/// Charles terminal"), when the cued lines name one site only: read as
+/// master data names it, with a note.
+fn ship_to_by_name(lines: &[TextLine<'_>], master: &MasterData, customer: Option<&str>) -> Option<(Party, Diagnostic)> {
+    let cued: Vec<(usize, &crate::master::ShipTo)> =
+        named_sites(lines, master, customer).into_iter().filter(|(_, _, c)| *c).map(|(i, s, _)| (i, s)).collect();
+    let (index, site) = *cued.first()?;
+    if cued.iter().any(|(_, s)| s.ship_to_id != site.ship_to_id) {
+        return None;
+    }
+    let line = lines.get(index)?;
+    let mut party = Party::new("ST");
+    party.name = Some(site.name.clone());
+    let note = Diagnostic::note(
+        "ship_to_by_name",
+        format!("line {}: ship-to {} read from its name in {:?}", line.number, site.name, line.text.trim()),
+        Position { line: Some(line.number), ..Default::default() },
+    );
+    Some((party, note))
+}
+
+/// A ship-to the text names but no label introduced ("for our Fresno
+/// yard") and that was not read: the order must not pass without it.
+fn unread_ship_to(lines: &[TextLine<'_>], master: &MasterData, customer: Option<&str>) -> Option<Diagnostic> {
+    let (index, _, _) = named_sites(lines, master, customer).into_iter().next()?;
+    let line = lines.get(index)?;
     Some(Diagnostic::warning(
         "unread_ship_to",
         format!("line {}: the text names a ship-to that was not read: {:?}", line.number, line.text.trim()),

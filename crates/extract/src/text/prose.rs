@@ -59,17 +59,25 @@ pub(crate) fn read_prose(
 fn unknown_list_line(line: &TextLine<'_>, ocr: bool) -> Option<ReadLine> {
     let words = words(line.text);
     let skip = usize::from(words.first().is_some_and(|w| w.bare().is_empty()));
-    let (qty, _) = number(words.get(skip)?.text, ocr)?;
-    let mut at = skip + 1;
-    let uom = words.get(at).filter(|w| is_unit_word(&w.bare())).map(|w| unit_as_written(w.text));
-    if uom.is_some() {
-        at += 1;
-    }
-    let marker = words.get(at)?;
-    let item = words.get(at + 1)?;
+    let first = words.get(skip)?;
+    // `4x seal 1.25 carbon/ceramic`: the count and its `x` in one word.
+    let glued = first.text.strip_suffix(['x', 'X', '×']).filter(|n| !n.is_empty()).and_then(|n| number(n, ocr));
+    let (qty, uom, item, times) = match glued {
+        Some((qty, _)) => (qty, None, words.get(skip + 1)?, true),
+        None => {
+            let (qty, _) = number(first.text, ocr)?;
+            let mut at = skip + 1;
+            let uom = words.get(at).filter(|w| is_unit_word(&w.bare())).map(|w| unit_as_written(w.text));
+            if uom.is_some() {
+                at += 1;
+            }
+            let marker = words.get(at)?;
+            (qty, uom, words.get(at + 1)?, matches!(marker.text, "x" | "X" | "×"))
+        }
+    };
     let code_like = item.text.chars().any(|c| c.is_ascii_digit()) && item.text.contains('-');
-    let times = matches!(marker.text, "x" | "X" | "×");
-    if !(times || (marker.bare() == "of" && code_like)) || qty <= Decimal::ZERO {
+    let of = words.iter().any(|w| w.start < item.start && w.start > first.start && w.bare() == "of");
+    if !(times || (of && code_like)) || qty <= Decimal::ZERO {
         return None;
     }
     let position = Position { line: Some(line.number), ..Default::default() };
@@ -102,13 +110,17 @@ struct Unit {
 fn units(lines: &[TextLine<'_>], used: &HashSet<usize>) -> Vec<Unit> {
     let mut out: Vec<Unit> = Vec::new();
     let mut open = false;
+    // The last line ended on a word that wants the next (`our part`):
+    // a number opening the next line goes on the sentence.
+    let mut wants_more = false;
     for line in lines {
         let text = line.text.trim();
         if used.contains(&line.number) || text.is_empty() || text.starts_with('>') {
             open = false;
             continue;
         }
-        let starts_item = text.starts_with(['-', '*', '•', '·', '–']) || text.starts_with(|c: char| c.is_ascii_digit());
+        let bullet = text.starts_with(['-', '*', '•', '·', '–']);
+        let starts_item = bullet || (text.starts_with(|c: char| c.is_ascii_digit()) && !wants_more);
         match out.last_mut() {
             Some(unit) if open && !starts_item => {
                 unit.text.push(' ');
@@ -122,6 +134,7 @@ fn units(lines: &[TextLine<'_>], used: &HashSet<usize>) -> Vec<Unit> {
             "x" | "of" | "the" | "and" | "part" | "our" | "your" | "qty" | "#" | "for" | "no" | "nr"
         );
         open = !text.ends_with(['.', '!', '?', ';']) && (text.chars().count() >= 25 || dangling);
+        wants_more = open && dangling && last != "x";
     }
     out
 }
