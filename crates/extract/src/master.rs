@@ -71,10 +71,15 @@ pub struct Item {
 
 impl Item {
     /// How many of the item's own unit one `uom` (a SPEC §1 code) holds:
-    /// 1 for the item's unit, the pack size for a pack unit, else `None`.
+    /// 1 for the item's unit, the pack size for a pack unit, 12 for a dozen
+    /// of an item sold each, else `None`.
     pub fn units_per(&self, uom: &str) -> Option<Decimal> {
         if uom == self.uom {
             return Some(Decimal::ONE);
+        }
+        // A dozen is twelve of anything sold by the piece, pack or no pack.
+        if uom == "DZ" && self.uom == "EA" && !self.packs.contains_key("DZ") {
+            return Some(Decimal::from(12));
         }
         self.packs.get(uom).copied()
     }
@@ -737,5 +742,33 @@ mod tests {
         let t = table("\u{feff}SKU , Description\nA,x\n");
         assert_eq!(t.column("sku"), Some(0));
         assert_eq!(t.column("description"), Some(1));
+    }
+}
+
+#[cfg(test)]
+mod units_tests {
+    use super::*;
+
+    fn item(uom: &str, packs: &[(&str, i64)]) -> Item {
+        Item {
+            sku: "A".into(),
+            description: String::new(),
+            uom: uom.into(),
+            list_price: None,
+            upc: None,
+            aliases: Vec::new(),
+            packs: packs.iter().map(|(u, n)| ((*u).to_owned(), Decimal::from(*n))).collect(),
+        }
+    }
+
+    /// "Two dozen" of an item sold each is 24 of it; a dozen of an item sold
+    /// by the kilogram means nothing, and a pack table that says otherwise wins.
+    #[test]
+    fn a_dozen_is_twelve_of_an_item_sold_each() {
+        assert_eq!(item("EA", &[]).units_per("DZ"), Some(Decimal::from(12)));
+        assert_eq!(item("KG", &[]).units_per("DZ"), None);
+        assert_eq!(item("EA", &[("DZ", 10)]).units_per("DZ"), Some(Decimal::from(10)));
+        assert_eq!(item("EA", &[("CA", 6)]).units_per("CA"), Some(Decimal::from(6)));
+        assert_eq!(item("EA", &[]).units_per("CA"), None);
     }
 }
