@@ -81,6 +81,7 @@ price_tolerance_percent = 2  # stated price may differ from the contract price b
 qty_outlier_factor = 10      # a quantity 10x the customer's usual goes to review
 # ocr_min_confidence = 80    # OCR's mean word confidence (0-100) below this goes to review
 # scan_auto_threshold = 0.95 # scans and photos need this confidence for auto
+# audit_rate = 0.05          # a random 5 % of what would go straight to the ERP is reviewed as "audit"
 
 # X12 acknowledgements back to the trading partner (optional; uncomment to send them):
 # a 997 for every X12 interchange received, an 855 for every X12 order posted,

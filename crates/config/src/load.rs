@@ -383,6 +383,15 @@ fn decision_of(errors: &mut Errors, key: &str, value: Value) -> Option<DecisionS
             format!("{} is not a confidence; expected 0 to 1", decision.scan_auto_threshold),
         );
     }
+    if !(0.0..=1.0).contains(&decision.audit_rate) {
+        errors.push(
+            &join(key, "audit_rate"),
+            format!(
+                "{} is not a share; expected 0 to 1, e.g. 0.05 to audit one auto-approved document in 20",
+                decision.audit_rate
+            ),
+        );
+    }
     if decision.qty_outlier_factor <= Decimal::ONE {
         errors.push(&join(key, "qty_outlier_factor"), "expected a factor above 1, e.g. 10");
     }

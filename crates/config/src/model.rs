@@ -234,6 +234,11 @@ pub struct DecisionSettings {
     /// The auto-approve threshold of scans and photos (stricter than `auto_threshold`).
     #[serde(default = "default_scan_auto_threshold")]
     pub scan_auto_threshold: f64,
+    /// Share (0 to 1) of the documents that would go straight to the ERP
+    /// that are sent to review as `audit` instead: the only unbiased labels of
+    /// auto-approve accuracy. 0 (the default) audits nothing.
+    #[serde(default)]
+    pub audit_rate: f64,
 }
 
 fn default_ocr_min_confidence() -> f64 {
@@ -265,6 +270,7 @@ impl Default for DecisionSettings {
             qty_outlier_factor: default_qty_outlier_factor(),
             ocr_min_confidence: default_ocr_min_confidence(),
             scan_auto_threshold: default_scan_auto_threshold(),
+            audit_rate: 0.0,
         }
     }
 }

@@ -23,6 +23,11 @@ struct Deployment {
 impl Deployment {
     /// `prodline init`, with policy `auto` and files taken at once.
     async fn new() -> Deployment {
+        Deployment::with(|text| text).await
+    }
+
+    /// The same, the config text changed by `edit` before it is loaded.
+    async fn with(edit: impl Fn(String) -> String) -> Deployment {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().join("deployment");
         prodline_config::init(&root).await.expect("init");
@@ -35,7 +40,7 @@ impl Deployment {
             text.contains("policy = \"auto\"") && text.contains("stable_seconds = 0"),
             "the example config changed"
         );
-        std::fs::write(&config_path, text).expect("write config");
+        std::fs::write(&config_path, edit(text)).expect("write config");
         let config = Config::load(&config_path).expect("config loads");
         Deployment { _dir: dir, root, config }
     }
@@ -324,4 +329,34 @@ async fn an_unreachable_mailbox_is_a_problem_and_the_pass_goes_on() {
     assert_eq!((summary.received, summary.posted), (1, 1), "{summary}");
     assert_eq!(summary.problems.len(), 1, "{summary}");
     assert!(summary.problems[0].contains(&format!("cannot connect to 127.0.0.1:{port}")), "{summary}");
+}
+
+/// With `audit_rate = 1` every document that would go straight to the ERP is
+/// reviewed instead, as `audit`; what was decided review stays review for its
+/// own reasons, and nothing reaches the ERP before a person looks.
+#[tokio::test]
+async fn an_audit_sample_sends_auto_approved_documents_to_review_as_audit() {
+    let deployment = Deployment::with(|text| {
+        let edited = text.replace("# audit_rate = 0.05", "audit_rate = 1.0");
+        assert_ne!(edited, text, "the example config shows audit_rate");
+        edited
+    })
+    .await;
+    deployment.drop_file("po-1.x12", x12_850("4500000001", 101, &[VALVE_3_4]).as_bytes());
+    deployment.drop_file("po-2.x12", x12_850("4500000002", 102, &[VALVE_3_4, UNKNOWN_PART]).as_bytes());
+    let store = deployment.open_store().await;
+    let summary = run_once(&deployment.config, &store, &CLOCK).await.expect("pass");
+    assert_eq!(summary.posted, 0, "{summary}");
+    assert!(deployment.erp_orders().await.is_empty());
+    let queue = prodline_runtime::review::list(&store, 10).await.expect("review queue");
+    let mut reasons = Vec::new();
+    for item in queue {
+        let document = store.document(item.id).await.expect("document").expect("listed document exists");
+        reasons.push((document.file_name, item.reason.unwrap_or_default()));
+    }
+    reasons.sort();
+    assert_eq!(
+        reasons,
+        [("po-1.x12".to_owned(), "audit".to_owned()), ("po-2.x12".to_owned(), "decision_review".to_owned())]
+    );
 }
