@@ -23,8 +23,9 @@ use std::path::PathBuf;
 use async_imap::types::Flag;
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::MimeHeaders;
 use prodline_store::{Received, Sha256, Store, StoreError};
+use prodline_textin::email::{file_name_part, parse_mime};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -257,9 +258,8 @@ async fn store_message<S: Store>(
         uid: message.uid,
         source,
     };
-    // mail-parser reaches a debug_assert! on some broken multipart nesting:
-    // contained, such a message is one that could not be read.
-    let parsed = std::panic::catch_unwind(|| MessageParser::default().parse(&raw)).ok().flatten();
+    // The same parse as the pipeline's e-mail reader, its known panic contained.
+    let parsed = parse_mime(&raw);
     let problem = parsed.as_ref().map_or_else(|| Some("no message header could be read".to_owned()), mime_problem);
     let message_id = parsed.as_ref().and_then(|parsed| parsed.message_id()).map(str::to_owned);
     let subject = parsed.as_ref().and_then(|parsed| parsed.subject()).map(str::to_owned);
@@ -371,23 +371,6 @@ fn attachment_file_name(part: &mail_parser::MessagePart<'_>, index: usize) -> St
     })
 }
 
-/// Text made safe as one file name: no path separators or control
-/// characters, no leading dots, at most 100 characters.
-fn file_name_part(text: &str) -> String {
-    let cleaned: String =
-        text.chars()
-            .map(|c| {
-                if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .take(100)
-            .collect();
-    cleaned.trim().trim_start_matches('.').trim().to_owned()
-}
-
 /// Flags the message as taken, and moves it when a processed folder is set
 /// (UID MOVE, or COPY + `\Deleted` + EXPUNGE on a server without MOVE).
 async fn mark_taken(
@@ -445,11 +428,11 @@ mod tests {
     #[test]
     fn a_multipart_without_its_boundary_is_a_problem() {
         let raw = b"From: a@example.com\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\nno parts here\r\n";
-        let parsed = MessageParser::default().parse(raw);
+        let parsed = parse_mime(raw);
         let problem = parsed.as_ref().and_then(mime_problem);
         assert!(problem.as_deref().is_some_and(|problem| problem.contains("zz")), "{problem:?}");
         let plain = b"From: a@example.com\r\nSubject: x\r\n\r\nhello\r\n";
-        assert_eq!(MessageParser::default().parse(plain).as_ref().and_then(mime_problem), None);
+        assert_eq!(parse_mime(plain).as_ref().and_then(mime_problem), None);
     }
 
     #[test]

@@ -198,8 +198,9 @@ fn extension(part: &MessagePart<'_>) -> &'static str {
 }
 
 /// Text made safe as one file name: no path separators or control
-/// characters, no leading dots, at most 100 characters.
-fn file_name_part(text: &str) -> String {
+/// characters, no leading dots, at most 100 characters. The IMAP source
+/// names the documents it stores with it too.
+pub fn file_name_part(text: &str) -> String {
     let cleaned: String =
         text.chars()
             .map(|c| {
