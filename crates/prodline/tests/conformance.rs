@@ -5,22 +5,13 @@
 //! one family read to the same orders across formats. tests/corpus_text.rs
 //! reads the orders in the PDFs and images against master data.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("PRODLINE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/realworld"));
-    assert!(
-        dir.join("MANIFEST.md").is_file(),
-        "the real-world corpus is missing at {} (set PRODLINE_CORPUS; scripts/setup.sh checks for it)",
-        dir.display()
-    );
-    dir
-}
+use support::corpus;
 
 /// What `prodline parse` must do with a file.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -26,24 +26,15 @@
 //! Every miss of every document is collected before the test fails, so
 //! one run lists all of them.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 
 use prodline_core::Decimal;
 use serde_json::Value;
-
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("PRODLINE_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/realworld"));
-    assert!(
-        dir.join("MANIFEST.md").is_file(),
-        "the real-world corpus is missing at {} (set PRODLINE_CORPUS; scripts/setup.sh checks for it)",
-        dir.display()
-    );
-    dir
-}
+use support::corpus;
 
 fn master() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus_master")

@@ -1,6 +1,6 @@
-//! What the crash and scale tests share: a deployment scaffolded by
-//! `prodline init` and run by the real binary, generated inbox files, a
-//! seeded random source, and the invariant checks over the store and the ERP.
+//! What the binary's tests share: a deployment scaffolded by `prodline init`
+//! and run by the real binary, generated inbox files, a seeded random source,
+//! the invariant checks over the store and the ERP, and the real-world corpus.
 
 #![allow(dead_code)] // Each test binary uses its own part.
 
@@ -10,6 +10,20 @@ use std::process::{Child, Command, Output, Stdio};
 
 use prodline_store::{DocumentId, DocumentState, EventId, EventKind, Sha256, Store};
 use prodline_testkit::orders::{Document, Expected};
+
+/// The shared real-world corpus, read in place (never copied), at
+/// `PRODLINE_CORPUS` or beside the repository.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("PRODLINE_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/realworld"));
+    assert!(
+        dir.join("MANIFEST.md").is_file(),
+        "the real-world corpus is missing at {} (set PRODLINE_CORPUS; scripts/setup.sh checks for it)",
+        dir.display()
+    );
+    dir
+}
 
 /// The workflow (and outbox target) name of `prodline init`'s example.
 pub const WORKFLOW: &str = "example_orders";
