@@ -7,10 +7,20 @@
 //! - [`drift`]: how far a source's recent window has moved from its
 //!   reference (population stability index, Jensen–Shannon divergence) over
 //!   layout fingerprints, field presence, match rates and confidence.
+//! - [`liveness`]: business calendars and whether a feed has been silent
+//!   longer than its learned or configured cadence allows.
+//! - [`cost`]: cost per order and the month's spend against the budget
+//!   line, with a forecast to month end.
+//! - [`kpi`]: order-entry time saved, on its owner's scorecard.
+//! - [`alert`]: alerts de-duplicated by key, fired once and resolved once.
 //!
 //! Architecture Invariant: this crate does no I/O; it computes from the
 //! labels and outcomes the caller hands in, so every figure can be checked
 //! by hand in a test.
 
+pub mod alert;
+pub mod cost;
 pub mod drift;
+pub mod kpi;
+pub mod liveness;
 pub mod slo;

@@ -8,7 +8,7 @@ use super::divergence::{CategoryCounts, ConfidenceBins, jensen_shannon, psi};
 use super::layout::{Layout, line_fields, order_fields};
 
 /// What one document contributes to a window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// [`Layout::key`] of the document.
     pub fingerprint: String,
@@ -160,6 +160,9 @@ pub struct Signal {
     pub value: f64,
     pub threshold: f64,
     pub fired: bool,
+    /// The shift is beyond chance at [`MIN_Z`] standard errors (always true
+    /// for the confidence PSI, which is judged on large windows only).
+    pub significant: bool,
     /// What moved, for the alert text.
     pub detail: String,
 }
@@ -209,7 +212,7 @@ impl DriftCheck {
         .flatten()
         .collect();
         for s in &mut signals {
-            s.fired = enough_data && s.value > s.threshold;
+            s.fired = enough_data && s.value > s.threshold && s.significant;
         }
         let drifting = signals.iter().any(|s| s.fired);
         DriftReport { signals, enough_data, drifting }
@@ -217,49 +220,107 @@ impl DriftCheck {
 }
 
 fn signal(kind: SignalKind, value: f64, threshold: f64, detail: String) -> Signal {
-    Signal { kind, value, threshold, fired: false, detail }
+    Signal { kind, value, threshold, fired: false, significant: true, detail }
+}
+
+/// How many standard errors a share must move before a shift counts: the
+/// windows are small (tens of documents) and a feed is checked after every
+/// document, so a difference of shares alone fires on noise — an optional
+/// field present on 60 % of orders is easily on 20 % of the last twenty.
+/// 3.5 standard errors is about one chance in 4,300 per field and check
+/// for a feed that has not changed.
+pub const MIN_Z: f64 = 3.5;
+
+/// Documents each window needs before the confidence PSI is judged: PSI over
+/// ten bins is meaningless on a score of documents (one document in an
+/// empty bin alone gives a PSI above 1).
+pub const CONFIDENCE_MIN_DOCUMENTS: u64 = 50;
+
+/// The two-proportion z statistic of `x1/n1` against `x2/n2` (pooled).
+pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64) -> f64 {
+    if n1 == 0 || n2 == 0 {
+        return 0.0;
+    }
+    let (p1, p2) = (x1 as f64 / n1 as f64, x2 as f64 / n2 as f64);
+    let pooled = (x1 + x2) as f64 / (n1 + n2) as f64;
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64)).sqrt();
+    if se == 0.0 { 0.0 } else { (p2 - p1).abs() / se }
 }
 
 fn fingerprint_signal(reference: &Window, recent: &Window, threshold: f64) -> Option<Signal> {
     let (p, q) = reference.fingerprints.aligned(&recent.fingerprints);
     let value = jensen_shannon(&p, &q)?;
-    let detail = match recent.fingerprints.largest_gain(&reference.fingerprints) {
+    let gain = recent.fingerprints.largest_gain(&reference.fingerprints);
+    let detail = match &gain {
         Some((layout, before, now)) => {
             format!("layout {layout} went from {:.0} % to {:.0} %", before * 100.0, now * 100.0)
         }
         None => String::new(),
     };
-    Some(signal(SignalKind::FingerprintMix, value, threshold, detail))
+    let mut signal = signal(SignalKind::FingerprintMix, value, threshold, detail);
+    // The layout that grew most must have grown beyond chance, or come with
+    // an interchange id the reference never used: EDI sender ids do not
+    // change by chance, so two documents under a new one are enough.
+    signal.significant = gain.is_some_and(|(layout, _, _)| {
+        let (n1, n2) = (reference.fingerprints.total(), recent.fingerprints.total());
+        let z = two_proportion_z(reference.fingerprints.count(&layout), n1, recent.fingerprints.count(&layout), n2);
+        z >= MIN_Z || new_interchange(reference, recent, &layout)
+    });
+    Some(signal)
+}
+
+/// Documents under an interchange id that is new to the feed before that
+/// alone counts as drift.
+pub const NEW_INTERCHANGE_DOCUMENTS: u64 = 2;
+
+/// `layout`'s interchange ids (the third field of [`Layout::key`]) are
+/// absent from every reference layout, and at least
+/// [`NEW_INTERCHANGE_DOCUMENTS`] recent documents carry them.
+fn new_interchange(reference: &Window, recent: &Window, layout: &str) -> bool {
+    let interchange = |key: &str| key.split('|').nth(2).unwrap_or_default().to_owned();
+    let ids = interchange(layout);
+    if ids.is_empty() {
+        return false;
+    }
+    let seen_before = reference.fingerprints.iter().any(|(key, _)| interchange(key) == ids);
+    let recent_count: u64 = recent.fingerprints.iter().filter(|(key, _)| interchange(key) == ids).map(|(_, n)| n).sum();
+    !seen_before && recent_count >= NEW_INTERCHANGE_DOCUMENTS
 }
 
 /// The largest absolute change of any field's presence rate, order-level
-/// fields per order and line-level fields per line.
+/// fields per order and line-level fields per line, among the changes
+/// beyond chance ([`MIN_Z`]); the largest change of all when none is.
 fn presence_signal(reference: &Window, recent: &Window, threshold: f64) -> Option<Signal> {
-    let orders = largest_rate_change(&reference.order_fields, reference.orders, &recent.order_fields, recent.orders);
-    let lines = largest_rate_change(&reference.line_fields, reference.lines, &recent.line_fields, recent.lines);
-    let (field, before, now) = match (orders, lines) {
-        (Some(o), Some(l)) => {
-            if (l.2 - l.1).abs() > (o.2 - o.1).abs() {
-                l
-            } else {
-                o
-            }
-        }
-        (o, l) => o.or(l)?,
+    let mut changes = rate_changes(&reference.order_fields, reference.orders, &recent.order_fields, recent.orders);
+    changes.extend(rate_changes(&reference.line_fields, reference.lines, &recent.line_fields, recent.lines));
+    let size = |c: &RateChange| (c.now - c.before).abs();
+    let largest = |significant: bool| {
+        changes.iter().filter(|c| !significant || c.z >= MIN_Z).max_by(|a, b| size(a).total_cmp(&size(b)))
     };
-    let detail = format!("{field} present on {:.0} % (was {:.0} %)", now * 100.0, before * 100.0);
-    Some(signal(SignalKind::FieldPresence, (now - before).abs(), threshold, detail))
+    let change = largest(true).or_else(|| largest(false))?;
+    let detail =
+        format!("{} present on {:.0} % (was {:.0} %)", change.field, change.now * 100.0, change.before * 100.0);
+    let mut signal = signal(SignalKind::FieldPresence, size(change), threshold, detail);
+    signal.significant = change.z >= MIN_Z;
+    Some(signal)
 }
 
-/// The field whose rate changed most: `(field, reference rate, recent rate)`.
-fn largest_rate_change(
+/// One field's presence in the two windows.
+struct RateChange {
+    field: String,
+    before: f64,
+    now: f64,
+    z: f64,
+}
+
+fn rate_changes(
     reference: &CategoryCounts,
     reference_total: u64,
     recent: &CategoryCounts,
     recent_total: u64,
-) -> Option<(String, f64, f64)> {
+) -> Vec<RateChange> {
     if reference_total == 0 || recent_total == 0 {
-        return None;
+        return Vec::new();
     }
     let (p, q) = reference.aligned(recent);
     let names: Vec<&str> = {
@@ -271,17 +332,32 @@ fn largest_rate_change(
     names
         .into_iter()
         .zip(p.into_iter().zip(q))
-        .map(|(name, (p, q))| (name.to_string(), p as f64 / reference_total as f64, q as f64 / recent_total as f64))
-        .max_by(|a, b| (a.2 - a.1).abs().total_cmp(&(b.2 - b.1).abs()))
+        .map(|(name, (p, q))| RateChange {
+            field: name.to_string(),
+            before: p as f64 / reference_total as f64,
+            now: q as f64 / recent_total as f64,
+            z: two_proportion_z(p.min(reference_total), reference_total, q.min(recent_total), recent_total),
+        })
+        .collect()
 }
 
 fn match_signal(reference: &Window, recent: &Window, threshold: f64) -> Option<Signal> {
     let (before, now) = (reference.match_rate()?, recent.match_rate()?);
     let detail = format!("{:.1} % of lines resolved exactly (was {:.1} %)", now * 100.0, before * 100.0);
-    Some(signal(SignalKind::MatchRate, before - now, threshold, detail))
+    let mut signal = signal(SignalKind::MatchRate, before - now, threshold, detail);
+    signal.significant = two_proportion_z(
+        reference.lines_matched,
+        reference.lines_with_match,
+        recent.lines_matched,
+        recent.lines_with_match,
+    ) >= MIN_Z;
+    Some(signal)
 }
 
 fn confidence_signal(reference: &Window, recent: &Window, threshold: f64) -> Option<Signal> {
+    if reference.documents < CONFIDENCE_MIN_DOCUMENTS || recent.documents < CONFIDENCE_MIN_DOCUMENTS {
+        return None;
+    }
     let value = psi(&reference.confidence.counts, &recent.confidence.counts)?;
     Some(signal(SignalKind::Confidence, value, threshold, "confidence distribution (PSI)".to_string()))
 }

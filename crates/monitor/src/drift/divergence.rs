@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 /// What replaces an empty bin's share in [`psi`]. PSI divides by and takes
 /// the log of each share, so a bin seen on one side only would make it
 /// infinite; 1e-4 is the customary floor (one in ten thousand), large enough
@@ -87,7 +89,8 @@ fn normalise(counts: &[u64], bins: usize) -> Option<Vec<f64>> {
 /// Counts over named categories (layout fingerprints, item id kinds...).
 /// A `BTreeMap` so that iteration, and therefore every figure and every
 /// report, is the same on every run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct CategoryCounts(BTreeMap<String, u64>);
 
 impl CategoryCounts {

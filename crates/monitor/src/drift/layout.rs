@@ -29,6 +29,8 @@ pub struct Layout {
     pub order_fields: BTreeSet<String>,
     /// The distinct line shapes (see [`line_shape`]).
     pub line_shapes: BTreeSet<String>,
+    /// Each kind of item id on the lines with its separators (see [`Layout::key`]).
+    pub item_ids: BTreeSet<String>,
 }
 
 impl Layout {
@@ -40,6 +42,7 @@ impl Layout {
             interchange: BTreeSet::new(),
             order_fields: BTreeSet::new(),
             line_shapes: BTreeSet::new(),
+            item_ids: BTreeSet::new(),
         };
         for order in &doc.orders {
             if let Some(id) = &order.sender {
@@ -47,22 +50,28 @@ impl Layout {
             }
             layout.order_fields.extend(order_fields(order));
             layout.line_shapes.extend(order.lines.iter().map(line_shape));
+            for line in &order.lines {
+                layout
+                    .item_ids
+                    .extend(line.item_ids.iter().map(|id| format!("{}:{}", kind_name(id.kind), separators(&id.value))));
+            }
         }
         layout
     }
 
-    /// The whole layout as one readable, stable string:
-    /// `format|sender|interchange|order fields|line shapes`.
+    /// The layout's stable part as one readable string:
+    /// `format|sender|interchange|item ids`, the item ids being each kind of
+    /// id the lines carry with the separators its values are written with
+    /// (`vendor_part:-` for `FE-100-PV`, `vendor_part:` for `FE100PV`).
+    ///
+    /// Optional fields (a price on some lines, a requested date on most
+    /// orders) and the letters and digits of ids vary from one document of a
+    /// sender to the next, so they are left out of the key: they would make
+    /// every document of a feed look new. Their rates are watched on their
+    /// own (field presence).
     pub fn key(&self) -> String {
         let join = |set: &BTreeSet<String>, sep: &str| set.iter().map(String::as_str).collect::<Vec<_>>().join(sep);
-        format!(
-            "{}|{}|{}|{}|{}",
-            self.format,
-            self.sender,
-            join(&self.interchange, ","),
-            join(&self.order_fields, ","),
-            join(&self.line_shapes, ";")
-        )
+        format!("{}|{}|{}|{}", self.format, self.sender, join(&self.interchange, ","), join(&self.item_ids, ","))
     }
 
     /// A short id for the key: 16 hex digits of its 64-bit FNV-1a hash.
@@ -162,6 +171,18 @@ pub fn value_shape(value: &str) -> String {
         }
     }
     shape
+}
+
+/// The characters of an id that are neither letters nor digits, in order,
+/// once each: `"FE-100-PV"` → `"-"`, `"FE100PV"` → `""`, `"12.34/5"` → `"./"`.
+pub fn separators(value: &str) -> String {
+    let mut seen = String::new();
+    for c in value.trim().chars().filter(|c| !c.is_alphanumeric()) {
+        if !seen.contains(c) {
+            seen.push(c);
+        }
+    }
+    seen
 }
 
 fn kind_name(kind: ItemIdKind) -> &'static str {
