@@ -19,3 +19,4 @@ fi
 scripts/services.sh
 scripts/ocr.sh
 scripts/dovecot.sh start
+scripts/smtp.sh start
