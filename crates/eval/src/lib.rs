@@ -32,6 +32,7 @@ mod runner;
 mod score;
 mod shadow;
 mod summary;
+pub mod teardown;
 
 use std::fs;
 use std::io::Write;
