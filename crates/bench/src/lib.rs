@@ -10,12 +10,17 @@
 //! store (one in-process worker) and a PostgreSQL store (1 and 3 `prodline
 //! run` processes); see [`e2e`].
 //!
+//! `prodline bench monitor`: the accuracy monitor (SLO figures and per-source
+//! drift) over a million generated labelled transactions, and the drift half
+//! against Python's Evidently on the same observations; see [`monitor`].
+//!
 //! Architecture Invariant: the generator reads nothing at run time (no corpus
 //! files); the same seed and size give the same bytes everywhere.
 
 mod args;
 pub mod e2e;
 mod generate;
+pub mod monitor;
 mod peer;
 mod report;
 mod rng;
@@ -27,7 +32,7 @@ use std::path::PathBuf;
 use prodline_core::ParsedDocument;
 use serde::Serialize;
 
-pub use args::{ParseBenchArgs, run_parse_command};
+pub use args::{MonitorBenchArgs, ParseBenchArgs, run_monitor_command, run_parse_command};
 pub use e2e::{E2eBenchArgs, E2eError, E2eReport, run_e2e_command};
 pub use generate::{GeneratedFile, generate, generate_edifact, generate_x12};
 pub use peer::{PEER_SCRIPT_NAME, PeerConfig, PeerMeasurement, PeerOutcome, default_peer_python};
@@ -87,6 +92,8 @@ pub enum BenchError {
     TempDir(std::io::Error),
     #[error("rendering the report as JSON: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("monitor parameters: {0}")]
+    MonitorParameters(prodline_monitor::slo::SloError),
     #[error("nothing to measure: {0}")]
     NothingToMeasure(&'static str),
 }
