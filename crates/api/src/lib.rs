@@ -16,6 +16,7 @@
 
 mod documents;
 mod error;
+mod metrics;
 mod review;
 mod upload;
 
@@ -45,12 +46,30 @@ pub struct ApiState<S> {
     workflow: String,
     max_upload_bytes: usize,
     config: Option<Arc<Config>>,
+    clock: ReceiptClock,
+}
+
+/// Where an upload's received time comes from: the wall clock, or the
+/// replayed clock of a demo (`ApiState::with_clock`).
+#[derive(Clone, Default)]
+struct ReceiptClock(Option<prodline_store::StoreClock>);
+
+impl std::fmt::Debug for ReceiptClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "ReceiptClock(replayed)" } else { "ReceiptClock(wall)" })
+    }
 }
 
 impl<S> ApiState<S> {
     /// State for a listener that feeds `workflow`, with the default upload limit.
     pub fn new(store: S, workflow: impl Into<String>) -> Self {
-        Self { store, workflow: workflow.into(), max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES, config: None }
+        Self {
+            store,
+            workflow: workflow.into(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            config: None,
+            clock: ReceiptClock::default(),
+        }
     }
 
     /// Serves the review routes (`/api/v1/review/...`) too: approving and
@@ -64,6 +83,21 @@ impl<S> ApiState<S> {
     pub fn with_max_upload_bytes(mut self, max_upload_bytes: usize) -> Self {
         self.max_upload_bytes = max_upload_bytes;
         self
+    }
+
+    /// Stamps uploads with `clock`'s time instead of the wall clock's (a
+    /// replay of history, such as the demo's months).
+    pub fn with_clock(mut self, clock: prodline_store::StoreClock) -> Self {
+        self.clock = ReceiptClock(Some(clock));
+        self
+    }
+
+    /// The time an upload is received at.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        match &self.clock.0 {
+            Some(clock) => clock(),
+            None => chrono::Utc::now(),
+        }
     }
 
     /// The workflow uploads to this listener are stored for.
@@ -97,7 +131,9 @@ pub fn router<S: Store + Clone + 'static>(state: ApiState<S>) -> Router {
         .route("/healthz", get(documents::health::<S>))
         .with_state(state.clone());
     let router = match config {
-        Some(config) => documents.merge(review::routes(state, config)),
+        Some(config) => {
+            documents.merge(metrics::routes(state.clone(), config.clone())).merge(review::routes(state, config))
+        }
         None => documents,
     };
     router.fallback(error::not_found)

@@ -13,7 +13,6 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use prodline_store::{Received, Store, to_micros_precision};
 use serde::Serialize;
 use serde_json::json;
@@ -77,7 +76,7 @@ async fn store_upload<S: Store>(state: Shared<S>, request: Request) -> Result<Re
         let received = Received {
             source: state.source(),
             file_name: file.file_name.clone(),
-            received_at: to_micros_precision(Utc::now()),
+            received_at: to_micros_precision(state.now()),
             from: upload.from.clone(),
             bytes: file.bytes,
             meta: json!({

@@ -83,6 +83,22 @@ qty_outlier_factor = 10      # a quantity 10x the customer's usual goes to revie
 # scan_auto_threshold = 0.95 # scans and photos need this confidence for auto
 # audit_rate = 0.05          # a random 5 % of what would go straight to the ERP is reviewed as "audit"
 
+# Accuracy, owned: what auto-approved orders promise, checked on the audit sample's labels
+# (set audit_rate above: without it nothing measures auto-approve accuracy without bias).
+[workflow.slo]
+target = 0.92                # auto-approve accuracy promised to the owner
+window = 100                 # the rule people write: alert below `below` over the last `window`
+below = 0.90                 # labelled; `prodline status` shows how often it fires by chance
+drop = 0.05                  # the sequential test alarms on a fall to target - drop,
+false_alarm = 0.01           # with this false-alarm rate per test
+on_breach = "alert"          # or "review_all": the group goes to review until the owner releases it
+
+# Drift per feed (a customer on one channel): its last documents against the ones before.
+[workflow.drift]
+recent = 10                  # documents judged...
+reference = 60               # ...against this many before them
+on_drift = "review"          # a drifting feed's documents go to review; "alert" only alerts
+
 # X12 acknowledgements back to the trading partner (optional; uncomment to send them):
 # a 997 for every X12 interchange received, an 855 for every X12 order posted,
 # one file each in `outbound` for the EDI gateway to pick up.

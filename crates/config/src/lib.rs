@@ -6,10 +6,12 @@ mod check;
 mod init;
 mod load;
 mod model;
+mod watch;
 
 pub use check::{CheckReport, Probe, check};
 pub use init::{CONFIG_FILE, InitError, PlantScaffold, init, init_plant};
 pub use model::{
     AcknowledgementsConfig, Config, ConfigError, ConfigErrors, DecisionPolicy, DecisionSettings, ExtractorConfig,
-    FileDropConfig, FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig,
+    FileDropConfig, FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WatchSettings, WorkflowConfig,
 };
+pub use watch::{BreachPolicy, DriftPolicy, DriftSettings, LivenessSettings, SloSettings};

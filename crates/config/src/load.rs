@@ -14,12 +14,31 @@ use toml::{Table, Value};
 
 use crate::model::{
     AcknowledgementsConfig, Config, ConfigError, ConfigErrors, DecisionSettings, ExtractorConfig, FileDropConfig,
-    FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WorkflowConfig,
+    FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WatchSettings, WorkflowConfig,
 };
+use crate::watch::{DriftSettings, LivenessSettings, SloSettings, drift_problems, slo_problems};
+use prodline_alerts::Channel;
+use prodline_monitor::cost::BudgetConfig;
+use prodline_monitor::kpi::KpiConfig;
+use prodline_monitor::liveness::{Calendar, CalendarConfig};
 
-const TOP_KEYS: &[&str] = &["store", "workflow"];
-const WORKFLOW_KEYS: &[&str] =
-    &["name", "owner", "sources", "extractor", "master", "decision", "target", "acknowledgements"];
+const TOP_KEYS: &[&str] = &["store", "calendar", "workflow"];
+const WORKFLOW_KEYS: &[&str] = &[
+    "name",
+    "owner",
+    "sources",
+    "extractor",
+    "master",
+    "decision",
+    "target",
+    "acknowledgements",
+    "slo",
+    "drift",
+    "liveness",
+    "budget",
+    "kpi",
+    "alert",
+];
 /// Keys that would hold a secret inline; secrets come from the environment.
 const SECRET_KEYS: &[&str] = &["password", "secret", "token", "api_key"];
 
@@ -121,6 +140,7 @@ fn decode_config(errors: &mut Errors, mut table: Table, base: &Path) -> Option<C
             Vec::new()
         }
     };
+    let calendar = calendar_of(errors, table.remove("calendar"));
     unique_names(errors, &workflows);
     let workflow: Vec<Option<WorkflowConfig>> = workflows
         .into_iter()
@@ -128,7 +148,7 @@ fn decode_config(errors: &mut Errors, mut table: Table, base: &Path) -> Option<C
         .map(|(index, value)| workflow(errors, &format!("workflow[{index}]"), value, base))
         .collect();
     let workflow = workflow.into_iter().collect::<Option<Vec<_>>>()?;
-    Some(Config { path: PathBuf::new(), store: store?, workflow })
+    Some(Config { path: PathBuf::new(), store: store?, calendar: calendar?, workflow })
 }
 
 fn store(errors: &mut Errors, value: Value, base: &Path) -> Option<StoreConfig> {
@@ -170,6 +190,7 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
         return None;
     };
     errors.unknown_keys(prefix, &table, WORKFLOW_KEYS);
+    let watch = watch_of(errors, prefix, &mut table);
     let mut take = |name: &str| table.remove(name);
     let (name, owner, sources, extractor, master, decision, target, acknowledgements) = (
         take("name"),
@@ -207,7 +228,111 @@ fn workflow(errors: &mut Errors, prefix: &str, value: Value, base: &Path) -> Opt
         decision: decision?,
         target: target?,
         acknowledgements,
+        watch: watch?,
     })
+}
+
+/// The monitoring sections: each optional, each checked with its key.
+fn watch_of(errors: &mut Errors, prefix: &str, table: &mut Table) -> Option<WatchSettings> {
+    let slo = match table.remove("slo") {
+        Some(value) => {
+            let key = join(prefix, "slo");
+            let slo = errors.decode::<SloSettings>(&key, value)?;
+            for (field, problem) in slo_problems(&slo) {
+                errors.push(&join(&key, field), problem);
+            }
+            Some(slo)
+        }
+        None => None,
+    };
+    let drift = match table.remove("drift") {
+        Some(value) => {
+            let key = join(prefix, "drift");
+            let drift = errors.decode::<DriftSettings>(&key, value)?;
+            for (field, problem) in drift_problems(&drift) {
+                errors.push(&join(&key, field), problem);
+            }
+            drift
+        }
+        None => DriftSettings::default(),
+    };
+    let liveness = match table.remove("liveness") {
+        Some(value) => {
+            let key = join(prefix, "liveness");
+            let liveness = errors.decode::<LivenessSettings>(&key, value)?;
+            for (feed, cadence) in &liveness.feed {
+                if let Err(problems) = cadence.validate() {
+                    monitor_errors(errors, &join(&join(&key, "feed"), feed), problems);
+                }
+            }
+            liveness
+        }
+        None => LivenessSettings { learn: true, ..LivenessSettings::default() },
+    };
+    let budget = match table.remove("budget") {
+        Some(value) => {
+            let budget = errors.decode::<BudgetConfig>(&join(prefix, "budget"), value)?;
+            if let Err(problems) = budget.validate() {
+                monitor_errors(errors, prefix, problems);
+            }
+            Some(budget)
+        }
+        None => None,
+    };
+    let kpi = match table.remove("kpi") {
+        Some(value) => {
+            let kpi = errors.decode::<KpiConfig>(&join(prefix, "kpi"), value)?;
+            if let Err(problems) = kpi.validate() {
+                monitor_errors(errors, prefix, problems);
+            }
+            Some(kpi)
+        }
+        None => None,
+    };
+    let alerts = match table.remove("alert") {
+        Some(Value::Array(items)) => {
+            let mut channels = Vec::new();
+            for (index, item) in items.into_iter().enumerate() {
+                let key = format!("{}[{index}]", join(prefix, "alert"));
+                let Some(channel) = errors.decode::<Channel>(&key, item) else { continue };
+                for problem in channel.validate() {
+                    errors.push(&key, problem.to_string());
+                }
+                channels.push(channel);
+            }
+            channels
+        }
+        Some(_) => {
+            errors.push(&join(prefix, "alert"), "expected [[workflow.alert]] tables, one per channel");
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    Some(WatchSettings { slo, drift, liveness, budget, kpi, alerts })
+}
+
+/// `[calendar]`, built (time zone looked up, hours parsed).
+fn calendar_of(errors: &mut Errors, value: Option<Value>) -> Option<Calendar> {
+    let config = match value {
+        Some(value) => errors.decode::<CalendarConfig>("calendar", value)?,
+        None => CalendarConfig::default(),
+    };
+    match config.build() {
+        Ok(calendar) => Some(calendar),
+        Err(problems) => {
+            monitor_errors(errors, "", problems);
+            None
+        }
+    }
+}
+
+/// The monitor crate's config errors, each under its key (which names its
+/// section, e.g. `calendar.time_zone`, `workflow.budget.monthly`).
+fn monitor_errors(errors: &mut Errors, prefix: &str, problems: Vec<prodline_monitor::liveness::ConfigError>) {
+    for problem in problems {
+        let key = problem.key.strip_prefix("workflow.").unwrap_or(&problem.key).to_owned();
+        errors.push(&join(prefix, &key), format!("{}: expected {}", problem.value, problem.expected));
+    }
 }
 
 fn workflow_name(errors: &mut Errors, key: &str, value: Option<Value>) -> Option<String> {

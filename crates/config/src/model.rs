@@ -18,6 +18,9 @@ pub struct Config {
     /// The file it was loaded from.
     pub path: PathBuf,
     pub store: StoreConfig,
+    /// `[calendar]`: the plant's working days and hours (feed liveness,
+    /// month boundaries); whole weekdays in UTC when absent.
+    pub calendar: prodline_monitor::liveness::Calendar,
     pub workflow: Vec<WorkflowConfig>,
 }
 
@@ -47,6 +50,25 @@ pub struct WorkflowConfig {
     pub target: TargetConfig,
     /// `[workflow.acknowledgements]`: X12 997/855 sent back; `None` sends nothing.
     pub acknowledgements: Option<AcknowledgementsConfig>,
+    /// How the workflow is watched: SLO, drift, feed liveness, budget, KPI, alerts.
+    pub watch: WatchSettings,
+}
+
+/// The monitoring sections of a workflow.
+#[derive(Debug, Clone, Default)]
+pub struct WatchSettings {
+    /// `[workflow.slo]`; `None`: no accuracy promise (`prodline audit` says so).
+    pub slo: Option<crate::watch::SloSettings>,
+    /// `[workflow.drift]`; on with its defaults when absent.
+    pub drift: crate::watch::DriftSettings,
+    /// `[workflow.liveness]`; learned cadences when absent.
+    pub liveness: crate::watch::LivenessSettings,
+    /// `[workflow.budget]`: the budget line and the rates; `None`: run cost unknown.
+    pub budget: Option<prodline_monitor::cost::BudgetConfig>,
+    /// `[workflow.kpi]`: the value and whose scorecard it lands on.
+    pub kpi: Option<prodline_monitor::kpi::KpiConfig>,
+    /// `[[workflow.alert]]`: where the owner is told (e-mail, Slack, Teams, a webhook).
+    pub alerts: Vec<prodline_alerts::Channel>,
 }
 
 /// The person answerable for a workflow's decisions.

@@ -43,6 +43,9 @@ pub(crate) struct X12Style {
     pub(crate) sender_qualifier: &'static str,
     pub(crate) sender_id: String,
     pub(crate) ident: X12Ident,
+    /// The drifting customer's new system numbers its sites anew: each
+    /// ship-to is sent with the code its neighbour had (the first two swap).
+    pub(crate) renumbered_sites: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -763,6 +766,7 @@ fn x12(
         sender_qualifier,
         sender_id: sender_id.to_string(),
         ident,
+        renumbered_sites: false,
     })
 }
 

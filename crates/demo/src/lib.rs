@@ -250,7 +250,7 @@ fn drift_story(customers: &[customers::Customer], calendar: Calendar) -> DriftSt
         name: c.map(|c| c.name.clone()).unwrap_or_default(),
         from: calendar.drift_from,
         change: format!(
-            "X12 850: ISA sender id changes to {DRIFT_NEW_SENDER} (not in edi_ids) and PO1 drops BP customer parts for VP SKUs written without dashes"
+            "X12 850: ISA sender id changes to {DRIFT_NEW_SENDER} (not in edi_ids), PO1 drops BP customer parts for VP SKUs written without dashes, and the sites are renumbered: Plant 1 is sent under Plant 2's old code"
         ),
     }
 }

@@ -61,7 +61,10 @@ impl Calendar {
             feed_last = last_of_month(feed_last + Days::new(1));
         }
         let feed_resumes = feed_last + Days::new(10);
-        Calendar { start, end, feed_last, feed_resumes, drift_from: start + Days::new(28) }
+        // The drifting customer changes its system in the last quarter of the
+        // period: its history before is long enough to be a reference.
+        let drift_from = end - Days::new(u64::from(config.days.max(4)) / 4);
+        Calendar { start, end, feed_last, feed_resumes, drift_from }
     }
 
     fn in_feed_gap(&self, d: NaiveDate) -> bool {
@@ -443,6 +446,7 @@ impl<'a> Story<'a> {
                 let refs: Vec<&PoDraft> = drafts.iter().collect();
                 if drifted {
                     style.sender_id = DRIFT_NEW_SENDER.to_string();
+                    style.renumbered_sites = true;
                 }
                 let bytes = self.x12_file(&style, &refs, customer, at, two);
                 let ext = if style.multi_set { "edi" } else { "x12" };
@@ -598,6 +602,13 @@ impl<'a> Story<'a> {
         two: bool,
     ) -> Vec<u8> {
         let Some(c) = self.customers.get(customer) else { return Vec::new() };
+        let renumbered;
+        let c = if style.renumbered_sites {
+            renumbered = renumber_sites(c);
+            &renumbered
+        } else {
+            c
+        };
         let envelope = |control: u32| x12::Envelope {
             qualifier: style.sender_qualifier,
             sender: style.sender_id.clone(),
@@ -850,4 +861,17 @@ fn price_list(c: &Customer, items: &[Item]) -> Vec<u8> {
         out.push('\n');
     }
     out.into_bytes()
+}
+
+/// The customer as its renumbered system writes it: Plant 1 now carries
+/// the code Plant 2 had, and Plant 2 a code of its own nobody told us about.
+/// An order for Plant 1 arrives with a code we know — Plant 2's — and is
+/// entered for the wrong site unless someone notices.
+fn renumber_sites(customer: &crate::customers::Customer) -> crate::customers::Customer {
+    let mut renumbered = customer.clone();
+    if let [first, second, ..] = renumbered.ship_tos.as_mut_slice() {
+        let fresh = second.edi_code.as_ref().map(|code| format!("{code}N"));
+        first.edi_code = std::mem::replace(&mut second.edi_code, fresh);
+    }
+    renumbered
 }

@@ -52,6 +52,10 @@ pub const ALARM_FACTOR: i64 = 2;
 /// hundred gaps, so thirty feeds with thirty gaps each would raise about
 /// nine false alarms over a quarter; beyond three times, once in a
 /// thousand gaps.
+///
+/// A learned threshold is also never below one and a half times the longest
+/// gap seen: a feed that has been quiet that long before and came back is
+/// not down when it is quiet that long again.
 pub const LEARNED_ALARM_FACTOR: i64 = 3;
 
 /// Arrivals this close to the previous one are one delivery (a retry, or an
@@ -460,7 +464,11 @@ impl Cadence {
         gaps.sort_unstable();
         let rank = (gaps.len() * EXPECTED_GAP_PERCENTILE).div_ceil(100);
         let expected = gaps[rank.saturating_sub(1)];
-        Some(Cadence::from_expected(expected, CadenceBasis::Learned { gaps: gaps.len() }))
+        let mut cadence = Cadence::from_expected(expected, CadenceBasis::Learned { gaps: gaps.len() });
+        // A bursty feed's longest quiet spell so far is not yet an outage.
+        let longest = gaps.last().copied().unwrap_or(expected);
+        cadence.threshold_seconds = cadence.threshold_seconds.max(longest.saturating_mul(3) / 2);
+        Some(cadence)
     }
 
     /// A cadence set in config: one delivery every `expected_every_hours`

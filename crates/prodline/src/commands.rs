@@ -345,7 +345,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let report = prodline_eval::run(&opts)?;
     println!("\nEval, replayed in received order (each correction learned after its decision):");
     print!("{}", report.summary());
-    let plant = block_on(crate::demo_loop::run(&args.out, &dataset))??;
+    let plant = block_on(crate::demo_loop::run(&args.out, &dataset, &summary))??;
     plant.print(&args.out.join("report.html"));
     println!(
         "  {}  the eval, one line per document: decision, reasons, orders",

@@ -14,15 +14,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use prodline_api::ApiState;
 use prodline_config::{Config, DecisionPolicy, PlantScaffold, SourceConfig, TargetConfig};
+use prodline_core::CanonicalOrder;
 use prodline_eval::{Dataset, DatasetDocument};
-use prodline_runtime::{RunSummary, Runner, SystemClock};
-use prodline_store::{DocumentRecord, DocumentState, EventKind, SqliteStore, Store};
+use prodline_runtime::{Clock, RunSummary, Runner};
+use prodline_store::{DocumentRecord, DocumentState, EventKind, SqliteStore, Store, StoreClock};
 use serde_json::Value;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
@@ -30,14 +32,53 @@ use sqlx::{AssertSqlSafe, Connection, SqliteConnection};
 /// The plant's folder under `--out`.
 pub const PLANT_DIR: &str = "plant";
 /// The plant's one workflow.
-const WORKFLOW: &str = "order-entry";
+pub(crate) const WORKFLOW: &str = "order-entry";
 /// A batch that still moves after this many passes is left to `prodline run`
 /// (a delivery waiting for its retry moves nothing, so this is a safety net).
-const MAX_PASSES_PER_BATCH: usize = 20;
+pub(crate) const MAX_PASSES_PER_BATCH: usize = 20;
 /// More documents than any demo writes: `Store::list` takes a limit.
 const ALL: u32 = u32::MAX;
 /// Where the scaffolded config ends its sources: the http source goes before it.
 const AFTER_SOURCES: &str = "[workflow.extractor]";
+/// The plant samples a tenth of what would go straight to the ERP for audit:
+/// three months of the demo give about 120 labels of auto-approve accuracy.
+const AUDIT_RATE: &str = "audit_rate = 0.10";
+/// The monitor's story of the loop, as JSON, under `--out`.
+pub const STORY_FILE: &str = "story.json";
+/// Who reviews in the demo: a person played from the generated truth.
+pub const REVIEWER: &str = "demo reviewer (answers from the generated truth)";
+
+/// The demo's clock: the received time of the document being fed, so three
+/// months of history replay in seconds with their own dates in the store,
+/// the audit trail and every figure by date.
+#[derive(Debug, Clone)]
+pub struct DemoClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl DemoClock {
+    fn new(at: DateTime<Utc>) -> DemoClock {
+        DemoClock(Arc::new(Mutex::new(at)))
+    }
+
+    /// Moves the clock to `at`; it never goes back.
+    pub(crate) fn set(&self, at: DateTime<Utc>) {
+        if let Ok(mut now) = self.0.lock()
+            && at > *now
+        {
+            *now = at;
+        }
+    }
+
+    fn store_clock(&self) -> StoreClock {
+        let clock = self.clone();
+        Arc::new(move || clock.now())
+    }
+}
+
+impl Clock for DemoClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.lock().map_or_else(|poisoned| *poisoned.into_inner(), |now| *now)
+    }
+}
 
 /// What the loop did, from the store and the ERP, not from its own tallies.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +113,11 @@ pub struct LoopReport {
     pub elapsed: Duration,
     /// Where the loop's decisions differ from the eval's on the same documents.
     pub gap: EvalGap,
+    /// Documents the demo's reviewer answered: approved or corrected, rejected.
+    pub reviewed: usize,
+    pub rejected: usize,
+    /// The monitor's story: SLO, drift, the dead feed, cost and KPI.
+    pub story: Option<crate::demo_story::Story>,
     /// The loop's decision (`auto`/`review`) per stored file name.
     decisions: HashMap<String, String>,
     /// Stored file names decided auto but routed to review (a revision of a posted order).
@@ -130,10 +176,16 @@ impl LoopReport {
             self.erp_lines,
             percent(posted, self.documents)
         );
-        println!("  sent to review  {in_review} documents: {}", join(&self.review_routes));
+        let routed: usize = self.review_routes.values().sum();
+        println!("  sent to review  {routed} documents: {}", join(&self.review_routes));
         if !self.review_reasons.is_empty() {
             println!("                  decided review for: {}", join(&self.review_reasons));
         }
+        println!(
+            "  reviewed        {} corrected or approved and {} rejected by the demo's reviewer, from the truth, the day after",
+            self.reviewed, self.rejected
+        );
+        println!("  still in review {in_review}");
         println!("  quarantined     {}", self.state(DocumentState::Quarantined));
         println!("  dead-lettered   {}", self.state(DocumentState::DeadLettered));
         let unsettled: Vec<String> = self
@@ -150,18 +202,18 @@ impl LoopReport {
         println!("  time            {seconds:.1} s for {} files, {rate:.0} documents/s", self.files);
         let gap = &self.gap;
         println!(
-            "  vs the eval     the eval decided auto for {} of {} documents; of those, here {} were decided auto but held",
+            "  vs the eval     the eval decided auto for {} of {} documents; of those, here {} were decided auto but routed",
             gap.eval_auto, gap.eval_documents, gap.auto_held
         );
         println!(
-            "                  for review as revisions of a posted order (the eval scores the decision, not the routing),"
+            "                  to review (revisions, the audit sample, drift holds: the eval scores the decision, not the routing),"
         );
         println!(
             "                  {} were decided review ({} of them came with a sender): the eval learns each reviewed",
             gap.auto_to_review, gap.with_sender
         );
         println!(
-            "                  document's truth (--replay) before the next one; the loop has no reviewer to learn from"
+            "                  document's truth (--replay) before the next one; the loop's reviewer answers a day later"
         );
         if gap.review_to_auto > 0 {
             println!("                  {} decided review by the eval were decided auto here", gap.review_to_auto);
@@ -169,9 +221,17 @@ impl LoopReport {
         for problem in &self.problems {
             println!("  problem: {problem}");
         }
+        if let Some(story) = &self.story {
+            story.print();
+        }
         let config = self.plant.join(prodline_config::CONFIG_FILE);
         println!("\nWhere to look next:");
         println!("  prodline review list -c {}   the review queue, each with its reasons", config.display());
+        println!(
+            "  prodline status -c {} --at {}   SLO, drift, liveness, cost and KPI as the plant saw them",
+            config.display(),
+            self.story.as_ref().map_or_else(String::new, |story| story.as_of.to_rfc3339())
+        );
         println!(
             "  sqlite3 {} 'SELECT * FROM SO_HDR LIMIT 5'   the orders in the legacy ERP",
             self.plant.join("erp.sqlite").display()
@@ -204,7 +264,7 @@ fn join(counts: &BTreeMap<String, usize>) -> String {
 /// Scaffolds `<out>/plant/` (removing an earlier one) with a folder inbox and
 /// an http source, feeds it the dataset in received order and reports what
 /// the store and the ERP hold.
-pub async fn run(out: &Path, dataset_dir: &Path) -> anyhow::Result<LoopReport> {
+pub async fn run(out: &Path, dataset_dir: &Path, summary: &prodline_demo::DemoSummary) -> anyhow::Result<LoopReport> {
     let plant = out.join(PLANT_DIR);
     if plant.exists() {
         std::fs::remove_dir_all(&plant).with_context(|| format!("clearing {}", plant.display()))?;
@@ -221,19 +281,25 @@ pub async fn run(out: &Path, dataset_dir: &Path) -> anyhow::Result<LoopReport> {
     let listener = prodline_api::bind("127.0.0.1:0").await?;
     let address = listener.local_addr().context("the upload listener on 127.0.0.1 has no address")?;
     add_http_source(&config_path, &address.to_string())?;
+    sample_for_audit(&config_path)?;
+    crate::demo_story::add_monitoring(&config_path, summary)?;
     let config = Config::load(&config_path).map_err(|errors| anyhow::anyhow!("{errors}"))?;
     let (inbox, listen) = plant_sources(&config)?;
     let dataset = Dataset::load(dataset_dir)?;
     let batches = batches(&dataset.documents)?;
+    let start = dataset.documents.iter().filter_map(|document| document.received_at).min().unwrap_or_else(Utc::now);
+    let clock = DemoClock::new(start - TimeDelta::minutes(1));
 
     let store = SqliteStore::open(&plant.join("prodline.sqlite"))
         .await
-        .with_context(|| format!("opening the store in {}", plant.display()))?;
+        .with_context(|| format!("opening the store in {}", plant.display()))?
+        .with_clock(clock.store_clock());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         let _ = stopped.await;
     };
-    let server = tokio::spawn(prodline_api::serve_on(listener, ApiState::new(store.clone(), WORKFLOW), shutdown));
+    let api = ApiState::new(store.clone(), WORKFLOW).with_clock(clock.store_clock());
+    let server = tokio::spawn(prodline_api::serve_on(listener, api, shutdown));
     let intake = Intake {
         inbox,
         upload_url: format!("http://{listen}/api/v1/documents"),
@@ -249,7 +315,12 @@ pub async fn run(out: &Path, dataset_dir: &Path) -> anyhow::Result<LoopReport> {
     };
     let fed = match Runner::new(&config).await {
         Ok(mut runner) => {
-            let fed = feed(&mut runner, &store, &intake, &batches, &mut report).await;
+            let truth = Truth::of(&dataset.documents);
+            let plant = Replay { store: &store, clock: &clock, config: &config, truth: &truth };
+            let mut fed = feed(&mut runner, &plant, &intake, &batches, &mut report).await;
+            if fed.is_ok() {
+                fed = crate::demo_story::finish(&mut runner, &plant, &dataset, summary, &mut report).await;
+            }
             runner.close().await;
             fed
         }
@@ -270,7 +341,23 @@ pub async fn run(out: &Path, dataset_dir: &Path) -> anyhow::Result<LoopReport> {
     count_erp(&config, &mut report).await?;
     report.gap =
         compare_with_eval(&out.join("predictions.jsonl"), &dataset.documents, &report.decisions, &report.held)?;
+    if let Some(story) = &report.story {
+        let path = out.join(STORY_FILE);
+        let json = serde_json::to_string_pretty(story).context("writing the story as JSON")?;
+        std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(report)
+}
+
+/// Turns the scaffold's commented audit rate into the plant's.
+fn sample_for_audit(config_path: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(config_path).with_context(|| format!("reading {}", config_path.display()))?;
+    let commented = "# audit_rate = 0.05";
+    if !text.contains(commented) {
+        bail!("{}: no `{commented}` line to set the plant's audit rate on", config_path.display());
+    }
+    std::fs::write(config_path, text.replacen(commented, AUDIT_RATE, 1))
+        .with_context(|| format!("writing {}", config_path.display()))
 }
 
 /// Adds an http source listening on `listen` to the scaffolded config, after
@@ -317,6 +404,7 @@ struct Arrival<'a> {
     path: &'a Path,
     name: String,
     from: Option<&'a str>,
+    received_at: Option<DateTime<Utc>>,
 }
 
 /// Consecutive documents of one received day, in the order the store must
@@ -335,7 +423,8 @@ fn batches(documents: &[DatasetDocument]) -> anyhow::Result<Vec<Vec<Arrival<'_>>
         if !names.insert(name.clone()) {
             bail!("{}: another document has the file name {name}; the inbox needs unique names", document.doc);
         }
-        let arrival = Arrival { path: &document.path, name, from: document.from.as_deref() };
+        let arrival =
+            Arrival { path: &document.path, name, from: document.from.as_deref(), received_at: document.received_at };
         let this_day = document.received_at.map(|at| at.date_naive());
         let in_order = batches.last().and_then(|batch| batch.last()).is_some_and(|last| {
             match (last.from, arrival.from) {
@@ -358,14 +447,40 @@ fn batches(documents: &[DatasetDocument]) -> anyhow::Result<Vec<Vec<Arrival<'_>>
 /// inbox, then run passes until one moves nothing.
 async fn feed(
     runner: &mut Runner,
-    store: &SqliteStore,
+    plant: &Replay<'_>,
     intake: &Intake,
     batches: &[Vec<Arrival<'_>>],
     report: &mut LoopReport,
 ) -> anyhow::Result<()> {
-    let clock = SystemClock;
+    let Replay { store, clock, config, truth } = *plant;
+    let mut reviewed_day = None;
     for batch in batches {
+        let day = batch.first().and_then(|arrival| arrival.received_at).map(|at| at.date_naive());
+        if day != reviewed_day {
+            // Each day that passed without documents is watched at its
+            // midnight, as `prodline run` watches an idle plant (every
+            // minute): a silent feed is noticed on time, not at the next
+            // arrival.
+            if let (Some(previous), Some(today)) = (reviewed_day, day) {
+                for midnight in previous.iter_days().skip(1).take_while(|d| *d <= today) {
+                    clock.set(midnight.and_time(chrono::NaiveTime::MIN).and_utc());
+                    let pass = runner.run_once(store, clock).await?;
+                    report.passes += 1;
+                    report.problems.extend(pass.problems.iter().cloned());
+                }
+            }
+            // The reviewer works the queue first thing each day: yesterday's
+            // documents get their labels a day after their decision.
+            if let Some(at) = batch.first().and_then(|arrival| arrival.received_at) {
+                clock.set(at);
+            }
+            review_queue(store, config, truth, report).await?;
+            reviewed_day = day;
+        }
         for arrival in batch {
+            if let Some(at) = arrival.received_at {
+                clock.set(at);
+            }
             match arrival.from {
                 Some(from) => {
                     upload(intake, arrival, from).await?;
@@ -380,7 +495,7 @@ async fn feed(
             report.files += 1;
         }
         for _ in 0..MAX_PASSES_PER_BATCH {
-            let summary = runner.run_once(store, &clock).await?;
+            let summary = runner.run_once(store, clock).await?;
             report.passes += 1;
             report.problems.extend(summary.problems.iter().cloned());
             if moved_nothing(&summary) {
@@ -471,8 +586,64 @@ fn moved_nothing(summary: &RunSummary) -> bool {
         deferred: _,
         circuits: _,
         problems: _,
+        alerts: _,
     } = summary;
     [received, decided, auto, review, posted, dead_lettered, quarantined].iter().all(|count| **count == 0)
+}
+
+/// The plant as the replay drives it: its store, the replayed clock, its
+/// config and the truth its reviewer answers from.
+#[derive(Clone, Copy)]
+pub struct Replay<'a> {
+    pub store: &'a SqliteStore,
+    pub clock: &'a DemoClock,
+    pub config: &'a Config,
+    pub truth: &'a Truth,
+}
+
+/// The generated truth by file name: what the demo's reviewer answers.
+pub struct Truth(HashMap<String, Vec<CanonicalOrder>>);
+
+impl Truth {
+    /// The orders a stored file holds, by its file name.
+    pub fn orders(&self, file_name: &str) -> Option<&[CanonicalOrder]> {
+        self.0.get(file_name).map(Vec::as_slice)
+    }
+
+    fn of(documents: &[DatasetDocument]) -> Truth {
+        let by_name = documents.iter().filter_map(|document| {
+            let name = document.path.file_name()?.to_str()?.to_owned();
+            Some((name, document.truth.clone()))
+        });
+        Truth(by_name.collect())
+    }
+}
+
+/// Answers every document in the review queue from the truth: the orders
+/// it holds are approved as corrected (the label, and a lesson for the
+/// memory), a document holding none is rejected.
+pub async fn review_queue(
+    store: &SqliteStore,
+    config: &Config,
+    truth: &Truth,
+    report: &mut LoopReport,
+) -> anyhow::Result<()> {
+    for document in store.list(DocumentState::InReview, ALL).await? {
+        let Some(orders) = truth.0.get(&document.file_name) else { continue };
+        let answered = if orders.is_empty() {
+            let rejected =
+                prodline_runtime::review::reject(store, document.id, REVIEWER, "not an order to enter").await;
+            rejected.map(|_| report.rejected += 1)
+        } else {
+            let corrected =
+                prodline_runtime::review::correct(store, config, document.id, REVIEWER, orders.clone()).await;
+            corrected.map(|_| report.reviewed += 1)
+        };
+        if let Err(error) = answered {
+            report.problems.push(format!("reviewing document {} ({}): {error}", document.id, document.file_name));
+        }
+    }
+    Ok(())
 }
 
 /// Documents per state, review reasons and repeats, as the store records them.
@@ -483,35 +654,32 @@ async fn count_store(store: &SqliteStore, report: &mut LoopReport) -> anyhow::Re
         report.states.insert(state.as_str(), documents.len());
         for document in &documents {
             let decision = document.decision.as_ref().and_then(|decision| decision.get("decision"));
-            if let Some(decision) = decision.and_then(Value::as_str) {
-                report.decisions.insert(document.file_name.clone(), decision.to_owned());
-                if state == DocumentState::InReview && decision == "auto" {
-                    report.held.insert(document.file_name.clone());
-                }
-            }
             let events = store.events(document.id).await?;
             report.repeats += events.iter().filter(|event| event.kind == EventKind::DuplicateReceived).count();
-            if state == DocumentState::InReview {
-                count_review(document, &events, report);
+            let routed_to_review = count_review(document, &events, report);
+            if let Some(decision) = decision.and_then(Value::as_str) {
+                report.decisions.insert(document.file_name.clone(), decision.to_owned());
+                if routed_to_review && decision == "auto" {
+                    report.held.insert(document.file_name.clone());
+                }
             }
         }
     }
     Ok(())
 }
 
-/// The routing reason of the move into review, and the pipeline's reasons when it decided review.
-fn count_review(document: &DocumentRecord, events: &[prodline_store::Event], report: &mut LoopReport) {
+/// The routing reason of a move into review, and the pipeline's reasons
+/// when it decided review; whether the document was routed to review at all.
+fn count_review(document: &DocumentRecord, events: &[prodline_store::Event], report: &mut LoopReport) -> bool {
     let into_review = events.iter().rev().find(|event| {
         event.kind == EventKind::DocumentStateChanged
             && event.details.get("to").and_then(Value::as_str) == Some(DocumentState::InReview.as_str())
     });
-    let route = into_review
-        .and_then(|event| event.details.pointer("/details/reason"))
-        .and_then(Value::as_str)
-        .unwrap_or("unknown");
+    let Some(into_review) = into_review else { return false };
+    let route = into_review.details.pointer("/details/reason").and_then(Value::as_str).unwrap_or("unknown");
     *report.review_routes.entry(route.to_owned()).or_default() += 1;
     if route != "decision_review" {
-        return;
+        return true;
     }
     let reasons = document.decision.as_ref().and_then(|decision| decision.get("reasons")).and_then(Value::as_array);
     let codes: HashSet<&str> =
@@ -519,6 +687,7 @@ fn count_review(document: &DocumentRecord, events: &[prodline_store::Event], rep
     for code in codes {
         *report.review_reasons.entry(code.to_owned()).or_default() += 1;
     }
+    true
 }
 
 /// Rows in the ERP's header and line tables, read from the ERP itself.

@@ -2,8 +2,11 @@
 
 mod commands;
 mod demo_loop;
+mod demo_story;
 mod learned;
+mod owner;
 mod review;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +63,14 @@ enum Command {
         #[command(subcommand)]
         command: review::OutboxCommand,
     },
+    /// Each workflow's accuracy SLO, drift, alerts and holds, one screen each (or JSON).
+    Status(status::StatusArgs),
+    /// The teardown: each workflow scored against the five ways pilots die, every blocker with its fix.
+    Audit(owner::AuditArgs),
+    /// Candidate workflows ranked by hours at stake and feasibility; the first five proposed.
+    Plan(owner::PlanArgs),
+    /// Lift a hold the monitor put on a drifting feed or a breached group (`prodline status` names it).
+    Release(owner::ReleaseArgs),
     /// What the workflow learned from reviews (cross-references, aliases, sender layouts): list, or forget one.
     Learned {
         #[command(subcommand)]
@@ -76,6 +87,8 @@ enum BenchCommand {
     Parse(prodline_bench::ParseBenchArgs),
     /// Orders per second end to end (store → pipeline → outbox → SQLite ERP), p50/p99 latency, 1 and 3 workers.
     E2e(prodline_bench::E2eBenchArgs),
+    /// SLO and drift over 1 M labelled transactions, against Python's Evidently.
+    Monitor(prodline_bench::MonitorBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +104,10 @@ fn main() -> ExitCode {
         Command::Review { command } => review::review(command),
         Command::Outbox { command } => review::outbox(command),
         Command::Learned { command } => learned::learned(command),
+        Command::Status(args) => status::status(&args),
+        Command::Audit(args) => owner::audit_command(&args),
+        Command::Plan(args) => owner::plan_command(&args),
+        Command::Release(args) => owner::release_command(&args),
         Command::Bench(BenchCommand::Parse(args)) => prodline_bench::run_parse_command(&args)
             .map(|out| {
                 print!("{out}");
@@ -98,6 +115,12 @@ fn main() -> ExitCode {
             })
             .map_err(anyhow::Error::from),
         Command::Bench(BenchCommand::E2e(args)) => prodline_bench::run_e2e_command(&args)
+            .map(|out| {
+                print!("{out}");
+                ExitCode::SUCCESS
+            })
+            .map_err(anyhow::Error::from),
+        Command::Bench(BenchCommand::Monitor(args)) => prodline_bench::run_monitor_command(&args)
             .map(|out| {
                 print!("{out}");
                 ExitCode::SUCCESS

@@ -34,6 +34,7 @@ pub mod outbox;
 mod process;
 pub mod review;
 mod target;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -53,6 +54,9 @@ pub use ack::{control_855, control_997, our_order_number};
 pub use backoff::{MAX_ATTEMPTS, retry_delay};
 pub use breaker::{Breaker, BreakerSettings, CircuitState, Permit, Transition};
 pub use target::{DELIVERY_TIMEOUT, TRYTON_CALLS_PER_DELIVERY, TargetBuildError};
+
+/// How often the monitor judges when nothing new is decided.
+const WATCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
 /// Poll interval of `run` when no folder source states one.
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -108,6 +112,8 @@ pub struct RunSummary {
     pub circuits: Vec<CircuitReport>,
     /// Problems that did not stop the pass (a file that could not be moved), each naming its path.
     pub problems: Vec<String>,
+    /// Alerts that started or stopped firing (each also an event).
+    pub alerts: Vec<watch::AlertChange>,
 }
 
 impl RunSummary {
@@ -130,6 +136,7 @@ impl RunSummary {
         // The latest pass knows the circuits' current state.
         self.circuits = other.circuits;
         self.problems.extend(other.problems);
+        self.alerts.extend(other.alerts);
     }
 }
 
@@ -152,6 +159,10 @@ impl fmt::Display for RunSummary {
         }
         for problem in &self.problems {
             write!(f, "\n  problem: {problem}")?;
+        }
+        for alert in &self.alerts {
+            let state = if alert.fired { "FIRING" } else { "resolved" };
+            write!(f, "\n  alert {state} {}: {}", alert.key, alert.summary)?;
         }
         Ok(())
     }
@@ -194,6 +205,14 @@ impl Workflow {
 pub struct Runner {
     workflows: Vec<Workflow>,
     worker: String,
+    config: Config,
+    /// The monitor's reading of the audit trail, kept between passes.
+    ledger: watch::Ledger,
+    /// Feeds and groups the monitor holds in review.
+    holds: watch::Holds,
+    /// The monitor's last judgement, and when it was made.
+    statuses: Vec<watch::WorkflowStatus>,
+    watched_at: Option<DateTime<Utc>>,
 }
 
 impl Runner {
@@ -206,7 +225,15 @@ impl Runner {
         for workflow in &config.workflow {
             workflows.push(build_workflow(workflow).await?);
         }
-        Ok(Runner { workflows, worker: format!("prodline-{}", std::process::id()) })
+        Ok(Runner {
+            workflows,
+            worker: format!("prodline-{}", std::process::id()),
+            config: config.clone(),
+            ledger: watch::Ledger::new(),
+            holds: watch::Holds::default(),
+            statuses: Vec::new(),
+            watched_at: None,
+        })
     }
 
     /// One pass: intake, processing, routing, delivery, for every workflow.
@@ -217,11 +244,40 @@ impl Runner {
             mailbox::intake_mailboxes(workflow, store, clock, &mut summary).await?;
         }
         process::process_received(&mut self.workflows, store, clock, &self.worker, &mut summary).await?;
-        process::route_decided(&self.workflows, store, clock, &self.worker, &mut summary).await?;
+        self.watch(store, clock, &mut summary).await?;
+        process::route_decided(&self.workflows, &self.holds, store, clock, &self.worker, &mut summary).await?;
         for workflow in &mut self.workflows {
             deliver::deliver_due(workflow, store, clock, &mut summary).await?;
         }
         Ok(summary)
+    }
+
+    /// The monitor's step, before routing so that its holds apply to what
+    /// was just decided: after a pass that decided documents, else at most
+    /// once per [`WATCH_EVERY`] (a silent feed is noticed without traffic).
+    async fn watch<S: Store>(
+        &mut self,
+        store: &S,
+        clock: &dyn Clock,
+        summary: &mut RunSummary,
+    ) -> Result<(), RuntimeError> {
+        let now = clock.now();
+        let due = self.watched_at.is_none_or(|at| now - at >= WATCH_EVERY);
+        if summary.decided == 0 && !due {
+            return Ok(());
+        }
+        let (statuses, changes) = watch::watch_step(&self.config, &mut self.ledger, store, now).await?;
+        self.holds = watch::Holds::of(&statuses);
+        self.statuses = statuses;
+        self.watched_at = Some(now);
+        summary.problems.extend(watch::notify(&self.config, &changes).await);
+        summary.alerts.extend(changes);
+        Ok(())
+    }
+
+    /// The monitor's last judgement of each workflow.
+    pub fn statuses(&self) -> &[watch::WorkflowStatus] {
+        &self.statuses
     }
 
     /// The shortest poll interval of the folder and mailbox sources.

@@ -15,6 +15,7 @@ use prodline_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::watch::{Holds, Watch};
 use crate::{Clock, RunSummary, RuntimeError, Workflow, memory};
 
 /// How long a worker holds a claimed document.
@@ -40,6 +41,10 @@ pub struct StoredDecision {
     pub reasons: Vec<prodline_core::Reason>,
     /// The enterable orders.
     pub orders: Vec<PlannedOrder>,
+    /// What the monitor keeps of the document (drift, liveness, cost);
+    /// absent from decisions stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<Watch>,
 }
 
 /// One order to enter, as decided.
@@ -114,7 +119,9 @@ async fn decide_received<S: Store>(
             crate::ack::acknowledge_received(workflow, store, clock, &document, &bytes, summary).await?;
             match decide(workflow, &document, &bytes) {
                 Ok((outcome, context)) => {
-                    changes.push(decision_change(&document, &outcome));
+                    let watch =
+                        Watch::of(&workflow.config.name, &outcome, &document.source, document.received_at, clock.now());
+                    changes.push(decision_change(&document, &outcome, watch));
                     seen.push(Some((index, outcome, context)));
                 }
                 Err(error) => {
@@ -205,7 +212,7 @@ pub(crate) fn context_of(document: &DocumentRecord) -> Context {
 
 /// The move to `decided`, with the outcome and the decision stored by the
 /// same write; an outcome that cannot be written as JSON quarantines instead.
-fn decision_change(document: &DocumentRecord, outcome: &Outcome) -> DocumentChange {
+fn decision_change(document: &DocumentRecord, outcome: &Outcome, watch: Watch) -> DocumentChange {
     let outcome_json = match serde_json::to_value(outcome) {
         Ok(json) => json,
         Err(error) => {
@@ -218,6 +225,7 @@ fn decision_change(document: &DocumentRecord, outcome: &Outcome) -> DocumentChan
         confidence: outcome.confidence,
         reasons: outcome.reasons.clone(),
         orders: planned_orders(outcome),
+        watch: Some(watch),
     };
     let decision_json = serde_json::to_value(&stored).unwrap_or_else(|error| json!({ "error": error.to_string() }));
     let details = json!({ "decision": stored.decision, "confidence": stored.confidence });
@@ -244,6 +252,7 @@ fn planned_orders(outcome: &Outcome) -> Vec<PlannedOrder> {
 
 pub(crate) async fn route_decided<S: Store>(
     workflows: &[Workflow],
+    holds: &Holds,
     store: &S,
     clock: &dyn Clock,
     worker: &str,
@@ -256,7 +265,7 @@ pub(crate) async fn route_decided<S: Store>(
             return Ok(());
         }
         taken += claimed.len();
-        let changes = claimed.iter().map(|claimed| route(workflows, &claimed.document)).collect();
+        let changes = claimed.iter().map(|claimed| route(workflows, holds, &claimed.document)).collect();
         apply(store, changes, summary).await?;
     }
     Ok(())
@@ -264,7 +273,7 @@ pub(crate) async fn route_decided<S: Store>(
 
 /// Where one decided document goes: to the review queue with the reason, or
 /// to `approved` with one outbox delivery per order.
-fn route(workflows: &[Workflow], document: &DocumentRecord) -> DocumentChange {
+fn route(workflows: &[Workflow], holds: &Holds, document: &DocumentRecord) -> DocumentChange {
     let from = DocumentState::Decided;
     let Some(workflow) = workflows.iter().find(|w| Some(w.config.name.as_str()) == workflow_name(document)) else {
         return quarantine_change(document, from, &unknown_workflow(document));
@@ -276,7 +285,9 @@ fn route(workflows: &[Workflow], document: &DocumentRecord) -> DocumentChange {
         }
         None => return quarantine_change(document, from, "no decision is stored"),
     };
+    let held = || stored.watch.as_ref().and_then(|watch| holds.reason(&workflow.config.name, watch));
     let reason = review_reason(workflow.config.decision.policy, &stored)
+        .or_else(held)
         .or_else(|| audit_reason(workflow.config.decision.audit_rate, document));
     match reason {
         Some((code, message)) => {

@@ -340,6 +340,9 @@ fn check_change(change: &DocumentChange) -> StoreResult<()> {
     Ok(())
 }
 
+/// A replacement for the wall clock of a store's row and event times.
+pub type StoreClock = std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// The store's own clock for row times (received times come from intake).
 fn now() -> DateTime<Utc> {
     to_micros_precision(Utc::now())

@@ -169,10 +169,17 @@ pub enum EventKind {
     MemoryLearned,
     /// A person removed something the memory had learned (`prodline learned forget`).
     MemoryForgotten,
+    /// The monitor raised an alert (SLO, drift, silent feed, budget); details hold its key.
+    AlertFired,
+    /// An alert's condition no longer holds.
+    AlertResolved,
+    /// A workflow's owner lifted a hold the monitor put on a feed or group
+    /// (review-all after an SLO breach, review after drift).
+    HoldReleased,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 15] = [
+    pub const ALL: [EventKind; 18] = [
         Self::DocumentReceived,
         Self::DuplicateReceived,
         Self::DocumentStateChanged,
@@ -188,6 +195,9 @@ impl EventKind {
         Self::DeliveryReplayed,
         Self::MemoryLearned,
         Self::MemoryForgotten,
+        Self::AlertFired,
+        Self::AlertResolved,
+        Self::HoldReleased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -207,6 +217,9 @@ impl EventKind {
             Self::DeliveryReplayed => "DeliveryReplayed",
             Self::MemoryLearned => "MemoryLearned",
             Self::MemoryForgotten => "MemoryForgotten",
+            Self::AlertFired => "AlertFired",
+            Self::AlertResolved => "AlertResolved",
+            Self::HoldReleased => "HoldReleased",
         }
     }
 

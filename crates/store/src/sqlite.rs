@@ -23,8 +23,8 @@ use crate::model::{
     DocumentRecord, DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
 };
 use crate::{
-    Store, StoreError, StoreResult, all_state_counts, check_change, check_transition, closed_delivery, lease_end,
-    lost_transition, migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
+    Store, StoreClock, StoreError, StoreResult, all_state_counts, check_change, check_transition, closed_delivery,
+    lease_end, lost_transition, migrations, receipt_event, replay_details, replay_document_state, state_change_details,
 };
 
 /// How long a writer waits for another writer's lock before giving up.
@@ -54,6 +54,9 @@ pub struct SqliteStore {
     /// busy handler sleeps (1, 2, 5, ... ms) before each retry.
     writer: SqlitePool,
     path: Option<PathBuf>,
+    /// Where row and event times come from; the wall clock unless replaced
+    /// ([`SqliteStore::with_clock`]).
+    clock: Option<StoreClock>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -63,6 +66,21 @@ impl fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The same store, stamping rows and events with `clock` instead of the
+    /// wall clock: a replay of history (the demo's three months in seconds)
+    /// keeps its own time in the audit trail, so every figure by date holds.
+    pub fn with_clock(mut self, clock: StoreClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        match &self.clock {
+            Some(clock) => crate::to_micros_precision(clock()),
+            None => crate::now(),
+        }
+    }
+
     /// Opens (creating if missing) the database file and applies pending migrations.
     pub async fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
@@ -78,7 +96,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new().max_connections(MAX_CONNECTIONS).connect_with(options.clone()).await?;
         migrations::sqlite().run(&pool).await?;
         let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
-        Ok(Self { pool, writer, path: Some(path) })
+        Ok(Self { pool, writer, path: Some(path), clock: None })
     }
 
     /// A private in-memory database: gone when the store is dropped.
@@ -93,7 +111,7 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         migrations::sqlite().run(&pool).await?;
-        Ok(Self { writer: pool.clone(), pool, path: None })
+        Ok(Self { writer: pool.clone(), pool, path: None, clock: None })
     }
 
     /// Waits for the connections to close (checkpointing the WAL on the last one).
@@ -111,7 +129,7 @@ impl SqliteStore {
             JsonColumn::Decision => "UPDATE documents SET decision = ?, updated_at = ? WHERE id = ?",
             JsonColumn::Outcome => "UPDATE documents SET outcome = ?, updated_at = ? WHERE id = ?",
         };
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         let changed = sqlx::query(sql)
             .bind(value.to_string())
@@ -169,7 +187,7 @@ impl Store for SqliteStore {
 
     async fn receive(&self, received: Received) -> StoreResult<Receipt> {
         let sha = Sha256::of(&received.bytes);
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         insert_blob(&mut tx, &sha, &received.bytes).await?;
         let inserted: Option<i64> = sqlx::query_scalar(
@@ -231,7 +249,7 @@ impl Store for SqliteStore {
         details: Value,
     ) -> StoreResult<()> {
         check_transition(id, from, to)?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         move_document(&mut tx, id, from, to, at).await?;
         let details = state_change_details(from, to, details);
@@ -248,7 +266,7 @@ impl Store for SqliteStore {
         details: Value,
     ) -> StoreResult<EventId> {
         let mut tx = self.write().await?;
-        let id = insert_event(&mut tx, now(), document_id, kind, actor, details).await?;
+        let id = insert_event(&mut tx, self.now(), document_id, kind, actor, details).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -333,7 +351,7 @@ impl Store for SqliteStore {
     }
 
     async fn apply_changes(&self, changes: Vec<DocumentChange>) -> StoreResult<Vec<StoreResult<u32>>> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         let mut results = Vec::with_capacity(changes.len());
         for change in changes {
@@ -344,7 +362,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_deliveries(&self, done: Vec<DeliveryDone>, actor: &str) -> StoreResult<Vec<Settled>> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         let mut documents: Vec<(DocumentId, String)> = Vec::new();
         for delivery in done {
@@ -427,7 +445,7 @@ impl Store for SqliteStore {
         idempotency_key: &str,
         payload: Value,
     ) -> StoreResult<bool> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM documents WHERE id = ?")
             .bind(document_id.0)
@@ -450,7 +468,7 @@ impl Store for SqliteStore {
         deliveries: Vec<NewDelivery>,
     ) -> StoreResult<u32> {
         check_transition(id, from, DocumentState::Approved)?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         move_document(&mut tx, id, from, DocumentState::Approved, at).await?;
         let mut new = 0;
@@ -534,7 +552,7 @@ impl Store for SqliteStore {
         result: Result<(), String>,
         next_attempt_at: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         let query = match &result {
             Ok(()) => sqlx::query(
@@ -575,8 +593,15 @@ impl Store for SqliteStore {
         let document_id: i64 = row.try_get("document_id")?;
         let target: String = row.try_get("target")?;
         let details = json!({ "delivery_id": id.0, "target": target, "error": error });
-        insert_event(&mut tx, now(), Some(DocumentId(document_id)), EventKind::DeliveryDeadLettered, "outbox", details)
-            .await?;
+        insert_event(
+            &mut tx,
+            self.now(),
+            Some(DocumentId(document_id)),
+            EventKind::DeliveryDeadLettered,
+            "outbox",
+            details,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -621,14 +646,14 @@ impl Store for SqliteStore {
         let document_id: i64 = row.try_get("document_id")?;
         let target: String = row.try_get("target")?;
         let details = json!({ "delivery_id": id.0, "target": target, "due_at": now });
-        insert_event(&mut tx, crate::now(), Some(DocumentId(document_id)), EventKind::DeliveryRetried, actor, details)
+        insert_event(&mut tx, self.now(), Some(DocumentId(document_id)), EventKind::DeliveryRetried, actor, details)
             .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn replay_delivery(&self, id: DeliveryId, actor: &str) -> StoreResult<()> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.write().await?;
         let row = sqlx::query(concat!("SELECT ", delivery_columns!(), " FROM deliveries WHERE id = ?"))
             .bind(id.0)
@@ -700,7 +725,7 @@ impl Store for SqliteStore {
     }
 
     async fn save_memory(&self, workflow: &str, expected_version: i64, memory: Value) -> StoreResult<bool> {
-        let at = now().timestamp_micros();
+        let at = self.now().timestamp_micros();
         let mut tx = self.write().await?;
         let changed = if expected_version == 0 {
             sqlx::query(

@@ -519,6 +519,7 @@ fn attached_x12_style(customer: &Customer) -> X12Style {
         sender_qualifier: "ZZ",
         sender_id: sender.to_uppercase(),
         ident: X12Ident::VendorOnly,
+        renumbered_sites: false,
     }
 }
 

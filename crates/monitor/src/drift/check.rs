@@ -227,9 +227,10 @@ fn signal(kind: SignalKind, value: f64, threshold: f64, detail: String) -> Signa
 /// windows are small (tens of documents) and a feed is checked after every
 /// document, so a difference of shares alone fires on noise — an optional
 /// field present on 60 % of orders is easily on 20 % of the last twenty.
-/// 3.5 standard errors is about one chance in 4,300 per field and check
-/// for a feed that has not changed.
-pub const MIN_Z: f64 = 3.5;
+/// 4 standard errors is about one chance in 30,000 per field and check for
+/// a feed that has not changed (the normal approximation is generous in
+/// the tails of windows this small, so the margin is kept wide).
+pub const MIN_Z: f64 = 4.0;
 
 /// Documents each window needs before the confidence PSI is judged: PSI over
 /// ten bins is meaningless on a score of documents (one document in an
@@ -291,8 +292,22 @@ fn new_interchange(reference: &Window, recent: &Window, layout: &str) -> bool {
 /// fields per order and line-level fields per line, among the changes
 /// beyond chance ([`MIN_Z`]); the largest change of all when none is.
 fn presence_signal(reference: &Window, recent: &Window, threshold: f64) -> Option<Signal> {
-    let mut changes = rate_changes(&reference.order_fields, reference.orders, &recent.order_fields, recent.orders);
-    changes.extend(rate_changes(&reference.line_fields, reference.lines, &recent.line_fields, recent.lines));
+    let mut changes = rate_changes(
+        &reference.order_fields,
+        reference.orders,
+        &recent.order_fields,
+        recent.orders,
+        (reference.orders, recent.orders),
+    );
+    // Lines come in documents: one document's lines all carry a field or
+    // none do, so the sample behind a line rate is its documents, not its lines.
+    changes.extend(rate_changes(
+        &reference.line_fields,
+        reference.lines,
+        &recent.line_fields,
+        recent.lines,
+        (reference.documents, recent.documents),
+    ));
     let size = |c: &RateChange| (c.now - c.before).abs();
     let largest = |significant: bool| {
         changes.iter().filter(|c| !significant || c.z >= MIN_Z).max_by(|a, b| size(a).total_cmp(&size(b)))
@@ -313,11 +328,15 @@ struct RateChange {
     z: f64,
 }
 
+/// Each field's rate in both windows; `samples` are the independent units
+/// behind the rates (orders, or the documents the lines come in), which the
+/// z statistic counts.
 fn rate_changes(
     reference: &CategoryCounts,
     reference_total: u64,
     recent: &CategoryCounts,
     recent_total: u64,
+    samples: (u64, u64),
 ) -> Vec<RateChange> {
     if reference_total == 0 || recent_total == 0 {
         return Vec::new();
@@ -332,11 +351,11 @@ fn rate_changes(
     names
         .into_iter()
         .zip(p.into_iter().zip(q))
-        .map(|(name, (p, q))| RateChange {
-            field: name.to_string(),
-            before: p as f64 / reference_total as f64,
-            now: q as f64 / recent_total as f64,
-            z: two_proportion_z(p.min(reference_total), reference_total, q.min(recent_total), recent_total),
+        .map(|(name, (p, q))| {
+            let (before, now) = (p as f64 / reference_total as f64, q as f64 / recent_total as f64);
+            let in_samples = |rate: f64, n: u64| (rate.min(1.0) * n as f64).round() as u64;
+            let z = two_proportion_z(in_samples(before, samples.0), samples.0, in_samples(now, samples.1), samples.1);
+            RateChange { field: name.to_string(), before, now, z }
         })
         .collect()
 }
@@ -345,12 +364,10 @@ fn match_signal(reference: &Window, recent: &Window, threshold: f64) -> Option<S
     let (before, now) = (reference.match_rate()?, recent.match_rate()?);
     let detail = format!("{:.1} % of lines resolved exactly (was {:.1} %)", now * 100.0, before * 100.0);
     let mut signal = signal(SignalKind::MatchRate, before - now, threshold, detail);
-    signal.significant = two_proportion_z(
-        reference.lines_matched,
-        reference.lines_with_match,
-        recent.lines_matched,
-        recent.lines_with_match,
-    ) >= MIN_Z;
+    // As for line fields, the documents are the sample.
+    let in_documents = |rate: f64, w: &Window| ((rate * w.documents as f64).round() as u64, w.documents);
+    let ((x1, n1), (x2, n2)) = (in_documents(before, reference), in_documents(now, recent));
+    signal.significant = two_proportion_z(x1, n1, x2, n2) >= MIN_Z;
     Some(signal)
 }
 

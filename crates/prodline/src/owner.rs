@@ -1,0 +1,214 @@
+//! The owner's commands: `prodline audit` (the teardown: a workflow scored
+//! against the five ways pilots die), `prodline plan` (candidate workflows
+//! ranked) and `prodline release` (lift a hold the monitor put on a feed or
+//! group). Glue: the facts come from the config, `check` and the store; the
+//! scoring is `prodline_eval::teardown`'s.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, bail};
+use chrono::Utc;
+use clap::Args;
+use prodline_config::{CheckReport, Config, TargetConfig, WorkflowConfig};
+use prodline_eval::teardown::{
+    AccuracyFacts, AuditFacts, EvalFacts, IntegrationFacts, OperatingFacts, Owner, ValueFacts, audit, audit_markdown,
+    load_candidates, plan, plan_markdown,
+};
+use prodline_runtime::watch::{Ledger, WorkflowStatus, assess};
+use prodline_store::{EventKind, Store};
+use serde_json::json;
+
+use crate::commands::{block_on, load_config, open_store};
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[arg(short = 'c', long = "config")]
+    config: PathBuf,
+    /// An eval report (`prodline eval --report`) measured on this workflow's documents.
+    #[arg(long = "eval", value_name = "REPORT.json")]
+    eval: Option<PathBuf>,
+    /// Only this workflow (default: every workflow of the config).
+    #[arg(long)]
+    workflow: Option<String>,
+    /// Print JSON instead of Markdown.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// The candidate workflows (`[[candidate]]` tables; see examples/plan/candidates.toml).
+    candidates: PathBuf,
+    /// Print JSON instead of Markdown.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ReleaseArgs {
+    #[arg(short = 'c', long = "config")]
+    config: PathBuf,
+    /// The hold, as `prodline status` names it: `drift/<workflow>/<feed>` or
+    /// `slo_breach/<workflow>/<group>`.
+    hold: String,
+    /// Who releases it (recorded in the audit trail).
+    #[arg(long)]
+    actor: String,
+}
+
+pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(&args.config) else { return Ok(ExitCode::FAILURE) };
+    let eval = match &args.eval {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let report: prodline_eval::Report =
+                serde_json::from_str(&text).with_context(|| format!("{}: not an eval report", path.display()))?;
+            Some(EvalFacts::from_report(&report))
+        }
+        None => None,
+    };
+    let (check, statuses) = block_on(async {
+        let check = prodline_config::check(&config).await;
+        // Run cost per order comes from what the store recorded; an
+        // unreachable store leaves it unknown (check reports why).
+        let statuses = match open_store(&config.store).await {
+            Ok(store) => {
+                let mut ledger = Ledger::new();
+                let read = ledger.catch_up(&store).await;
+                store.close().await;
+                read.ok().map(|()| assess(&config, &ledger, Utc::now()))
+            }
+            Err(_) => None,
+        };
+        (check, statuses.unwrap_or_default())
+    })?;
+    let mut reports = Vec::new();
+    for (index, workflow) in config.workflow.iter().enumerate() {
+        if args.workflow.as_ref().is_some_and(|only| only != &workflow.name) {
+            continue;
+        }
+        let status = statuses.iter().find(|status| status.workflow == workflow.name);
+        let facts = facts(&config, index, workflow, &check, status, eval.clone());
+        reports.push(audit(&facts));
+    }
+    if reports.is_empty() {
+        bail!("{}: no workflow named {:?}", args.config.display(), args.workflow.as_deref().unwrap_or_default());
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for report in &reports {
+            println!("{}", audit_markdown(report));
+        }
+    }
+    let ready = reports.iter().all(|report| report.blockers == 0);
+    Ok(if ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// What the audit is told about one workflow.
+fn facts(
+    config: &Config,
+    index: usize,
+    workflow: &WorkflowConfig,
+    check: &CheckReport,
+    status: Option<&WorkflowStatus>,
+    eval: Option<EvalFacts>,
+) -> AuditFacts {
+    let owner_named = !workflow.owner.name.trim().is_empty() && workflow.owner.email.contains('@');
+    let target_key = format!("workflow[{index}].target");
+    let target_probes: Vec<_> = check.probes.iter().filter(|probe| probe.key.starts_with(&target_key)).collect();
+    let workflow_key = format!("workflow[{index}]");
+    let problems = check
+        .failures()
+        .filter(|probe| probe.key.starts_with(&workflow_key) || probe.key == "store")
+        .map(|probe| format!("{}: {}", probe.key, probe.message))
+        .collect();
+    let (target_kind, has_api) = match &workflow.target {
+        TargetConfig::Sql(_) => ("sql", false),
+        TargetConfig::Tryton(_) => ("tryton", true),
+        TargetConfig::FileDrop(_) => ("file_drop", false),
+    };
+    let watch = &workflow.watch;
+    let budget = watch.budget.as_ref();
+    let kpi = watch.kpi.as_ref();
+    let _ = config;
+    AuditFacts {
+        workflow: workflow.name.clone(),
+        owner: owner_named.then(|| Owner { name: workflow.owner.name.clone(), email: workflow.owner.email.clone() }),
+        eval,
+        integration: IntegrationFacts {
+            target_kind: Some(target_kind.to_owned()),
+            checked: true,
+            reachable: (!target_probes.is_empty()).then(|| target_probes.iter().all(|probe| probe.ok)),
+            mapping_ok: (!target_probes.is_empty()).then(|| target_probes.iter().all(|probe| probe.ok)),
+            problems,
+            has_api,
+        },
+        accuracy: AccuracyFacts {
+            slo_target: watch.slo.as_ref().map(|slo| slo.target),
+            window_rule: watch
+                .slo
+                .as_ref()
+                .map(|slo| format!("below {:.0} % over the last {} labelled", slo.below * 100.0, slo.window)),
+            sequential_test: watch.slo.is_some(),
+            audit_rate: workflow.decision.audit_rate,
+            alert_channels: watch.alerts.len(),
+            owner_named,
+            drift_watch: true,
+            liveness_watch: watch.liveness.learn || !watch.liveness.feed.is_empty(),
+        },
+        operating: OperatingFacts {
+            owner_named,
+            budget_monthly: budget.map(|budget| budget.monthly),
+            rates_known: budget.is_some(),
+            cost_per_order: status.and_then(|status| status.cost.as_ref()).and_then(|cost| cost.cost_per_order),
+            currency: budget.map(|budget| budget.currency.clone()),
+        },
+        value: ValueFacts {
+            kpi_name: kpi.map(|kpi| kpi.name.clone()),
+            kpi_owner: kpi.map(|kpi| format!("{} <{}>", kpi.owner.name, kpi.owner.email)),
+            minutes_per_manual_order: kpi.map(|kpi| kpi.minutes_per_manual_order),
+        },
+    }
+}
+
+pub fn plan_command(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let candidates = load_candidates(&args.candidates)?;
+    let report = plan(&candidates);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}", plan_markdown(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Records that the owner lifted a hold; the monitor's next judgement routes
+/// the feed's or group's documents by their decision again (a drifting
+/// feed's reference window starts after the release: its new layout is
+/// accepted).
+pub fn release_command(args: &ReleaseArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(&args.config) else { return Ok(ExitCode::FAILURE) };
+    let actor = args.actor.trim();
+    if actor.is_empty() {
+        bail!("--actor is empty: name the person releasing the hold");
+    }
+    let workflow = args.hold.split('/').nth(1).unwrap_or_default();
+    let known = ["drift", "slo_breach"].iter().any(|kind| args.hold.starts_with(&format!("{kind}/")));
+    if !known || !config.workflow.iter().any(|w| w.name == workflow) {
+        bail!(
+            "{:?} is not a hold of this config: expected drift/<workflow>/<feed> or slo_breach/<workflow>/<group>, as prodline status shows",
+            args.hold
+        );
+    }
+    block_on(async {
+        let store = open_store(&config.store).await?;
+        let details = json!({ "hold": args.hold, "workflow": workflow, "as_of": Utc::now() });
+        let recorded = store.record_event(None, EventKind::HoldReleased, actor, details).await;
+        store.close().await;
+        recorded.map(|_| ()).context("recording the release")
+    })??;
+    println!("hold {} released by {actor}", args.hold);
+    Ok(ExitCode::SUCCESS)
+}
