@@ -77,7 +77,11 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
                 let mut ledger = Ledger::new();
                 let read = ledger.catch_up(&store).await;
                 store.close().await;
-                read.ok().map(|()| assess(&config, &ledger, Utc::now()))
+                // Judged as of the last decision: a plant's month with
+                // documents, not an empty month since (a replayed history).
+                let last =
+                    ledger.documents.values().filter_map(|entry| entry.watch.as_ref()).map(|w| w.decided_at).max();
+                read.ok().map(|()| assess(&config, &ledger, last.unwrap_or_else(Utc::now).min(Utc::now())))
             }
             Err(_) => None,
         };

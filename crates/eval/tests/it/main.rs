@@ -10,4 +10,5 @@ mod groups;
 mod hand_count;
 mod replay;
 mod sample;
+mod teardown;
 mod wilson;

@@ -1,0 +1,4 @@
+//! prodline-api's one integration-test binary.
+
+mod metrics;
+mod upload;
