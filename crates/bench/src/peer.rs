@@ -113,32 +113,43 @@ pub(crate) fn install_script(dir: &Path) -> std::io::Result<PathBuf> {
 
 /// Run `python script FILE --format F --repeat K` and read its one JSON line.
 pub(crate) fn run(config: &PeerConfig, script: &Path, format: BenchFormat, file: &Path) -> PeerOutcome {
-    let output = Command::new(&config.python)
-        .arg(script)
-        .arg(file)
-        .args(["--format", format.as_str(), "--repeat", &config.repeat.max(1).to_string()])
-        .output();
-    let output = match output {
+    let mut command = Command::new(&config.python);
+    command.arg(script).arg(file).args(["--format", format.as_str(), "--repeat", &config.repeat.max(1).to_string()]);
+    match run_python(&config.python, command) {
+        PythonReply::Reply(outcome) => outcome,
+        PythonReply::Missing(reason) => PeerOutcome::Missing { reason },
+        PythonReply::Failed(reason) => PeerOutcome::Failed { reason },
+    }
+}
+
+/// What a Python peer answered: its one JSON reply line, or why there is none.
+pub(crate) enum PythonReply<T> {
+    Reply(T),
+    /// The interpreter is not there.
+    Missing(String),
+    Failed(String),
+}
+
+/// Runs `command` (a Python peer started with `python`) and reads the last
+/// line of its stdout that is a JSON object as a `T`.
+pub(crate) fn run_python<T: serde::de::DeserializeOwned>(python: &Path, mut command: Command) -> PythonReply<T> {
+    let output = match command.output() {
         Ok(output) => output,
         Err(err) if err.kind() == ErrorKind::NotFound => {
-            return PeerOutcome::Missing {
-                reason: format!("python interpreter {} not found", config.python.display()),
-            };
+            return PythonReply::Missing(format!("python interpreter {} not found", python.display()));
         }
-        Err(err) => return PeerOutcome::Failed { reason: format!("starting {}: {err}", config.python.display()) },
+        Err(err) => return PythonReply::Failed(format!("starting {}: {err}", python.display())),
     };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let reply = stdout.lines().rev().find(|line| line.trim_start().starts_with('{'));
-    match reply.map(serde_json::from_str::<PeerOutcome>) {
-        Some(Ok(outcome)) => outcome,
-        Some(Err(err)) => PeerOutcome::Failed { reason: format!("unreadable reply from the peer ({err}): {stdout}") },
-        None => PeerOutcome::Failed {
-            reason: format!(
-                "the peer exited with {} and printed no result; stderr: {}",
-                output.status,
-                tail(&output.stderr)
-            ),
-        },
+    match reply.map(serde_json::from_str::<T>) {
+        Some(Ok(reply)) => PythonReply::Reply(reply),
+        Some(Err(err)) => PythonReply::Failed(format!("unreadable reply from the peer ({err}): {stdout}")),
+        None => PythonReply::Failed(format!(
+            "the peer exited with {} and printed no result; stderr: {}",
+            output.status,
+            tail(&output.stderr)
+        )),
     }
 }
 

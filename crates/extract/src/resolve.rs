@@ -443,8 +443,12 @@ pub fn resolve_item(
     if let Some(customer) = customer_id {
         let mut learned_keys = xref_ids.clone();
         learned_keys.extend(description);
+        // A code that is one of our own SKUs names that item: a lesson
+        // mapping it to another item (learned from a misread line) never wins.
         let learned = item_step(&learned_keys, |k| {
-            memory.learned_cross_ref(customer, k).and_then(|sku| master.item(sku)).into_iter().collect()
+            let learned = memory.learned_cross_ref(customer, k).and_then(|sku| master.item(sku));
+            let own = master.item(k);
+            learned.filter(|item| own.is_none_or(|own| own.sku == item.sku)).into_iter().collect()
         });
         steps.push((ItemMethod::LearnedCrossReference, learned));
         steps.push((ItemMethod::CrossReference, item_step(&xref_ids, |k| master.cross_ref(customer, k))));

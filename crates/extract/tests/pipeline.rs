@@ -524,6 +524,24 @@ fn an_exact_repeat_inside_one_document_is_a_duplicate() {
 }
 
 #[test]
+fn a_lesson_never_maps_one_of_our_own_skus_to_another_item() {
+    let mut h = Harness::new();
+    let c = Context { received_at: "2026-03-02T09:15:00Z".parse().ok(), ..ctx("docs/misread.x12") };
+    // The customer wrote our SKU HV-075-BR where its own part number goes; a
+    // truth paired with the wrong line would teach HV-075-BR → HV-100-BR.
+    let first = h.run_and_observe(&doc(vec![acme("M1", vec![bp("HV-075-BR", "4")])]), &c);
+    let mut truth = first.predicted_orders();
+    truth[0].lines[0].sku = Some("HV-100-BR".into());
+    truth[0].lines[0].customer_part = Some("HV-075-BR".into());
+    h.memory.learn(&first, &truth);
+
+    let later = h.run(&doc(vec![acme("M2", vec![bp("HV-075-BR", "4")])]), &ctx("docs/later.x12"));
+    let o = only_order(&later);
+    assert_ne!(o.items[0].method, ItemMethod::LearnedCrossReference, "{:?}", o.items[0]);
+    assert_ne!(o.order.lines[0].sku.as_deref(), Some("HV-100-BR"));
+}
+
+#[test]
 fn learning_a_cross_reference_and_an_alias_resolves_later_documents() {
     let mut h = Harness::new();
     let c = Context { received_at: "2026-03-02T09:15:00Z".parse().ok(), ..ctx("docs/new.x12") };

@@ -25,6 +25,9 @@ mod check;
 mod divergence;
 mod layout;
 
-pub use check::{DriftCheck, DriftConfig, DriftReport, Observation, Signal, SignalKind, Window};
+pub use check::{
+    CONFIDENCE_MIN_DOCUMENTS, DriftCheck, DriftConfig, DriftReport, MIN_Z, NEW_INTERCHANGE_DOCUMENTS, Observation,
+    Signal, SignalKind, Window, two_proportion_z,
+};
 pub use divergence::{CategoryCounts, ConfidenceBins, PSI_EPSILON, jensen_shannon, psi};
 pub use layout::{Layout, line_fields, line_shape, order_fields, value_shape};

@@ -135,7 +135,7 @@ mod tests {
         let psi = d.confidence_psi.unwrap_or(f64::NAN);
         assert!((psi - 4.604_319).abs() < 1e-5, "{psi}");
         // Layout b went from 0/50 to 25/50: pooled ¼, standard error
-        // √(¼·¾·(1/50 + 1/50)) = 0.0866, z = ½ / 0.0866 = 5.77 ≥ 3.5: beyond chance.
+        // √(¼·¾·(1/50 + 1/50)) = 0.0866, z = ½ / 0.0866 = 5.77 ≥ 4: beyond chance.
         assert!(d.fingerprint_fired && d.confidence_fired && d.drifting);
     }
 

@@ -3,7 +3,7 @@
 //! file. The script travels inside the binary, so the command works from any
 //! directory.
 
-use std::io::{BufWriter, ErrorKind, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dataset::{MonitorData, Transaction};
 use crate::BenchError;
+use crate::peer::{PythonReply, run_python};
 
 /// The peer script, as `scripts/peers/evidently_drift.py` in the repository.
 const EVIDENTLY_SCRIPT: &str = include_str!("../../../../scripts/peers/evidently_drift.py");
@@ -115,41 +116,17 @@ pub(crate) fn run(
     js_distance_threshold: f64,
     psi_threshold: f64,
 ) -> EvidentlyOutcome {
-    let output = Command::new(&config.python)
+    let mut command = Command::new(&config.python);
+    command
         .arg(script)
         .arg(csv)
         .args(["--repeat", &config.repeat.max(1).to_string(), "--sources", &config.sources.to_string()])
-        .args(["--js-threshold", &js_distance_threshold.to_string(), "--psi-threshold", &psi_threshold.to_string()])
-        .output();
-    let output = match output {
-        Ok(output) => output,
-        Err(err) if err.kind() == ErrorKind::NotFound => {
-            return EvidentlyOutcome::Missing {
-                reason: format!("python interpreter {} not found", config.python.display()),
-            };
-        }
-        Err(err) => return EvidentlyOutcome::Failed { reason: format!("starting {}: {err}", config.python.display()) },
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let reply = stdout.lines().rev().find(|line| line.trim_start().starts_with('{'));
-    match reply.map(serde_json::from_str::<EvidentlyOutcome>) {
-        Some(Ok(outcome)) => outcome,
-        Some(Err(err)) => EvidentlyOutcome::Failed { reason: format!("unreadable reply from the peer ({err})") },
-        None => EvidentlyOutcome::Failed {
-            reason: format!(
-                "the peer exited with {} and printed no result; stderr: {}",
-                output.status,
-                tail(&output.stderr)
-            ),
-        },
+        .args(["--js-threshold", &js_distance_threshold.to_string(), "--psi-threshold", &psi_threshold.to_string()]);
+    match run_python(&config.python, command) {
+        PythonReply::Reply(outcome) => outcome,
+        PythonReply::Missing(reason) => EvidentlyOutcome::Missing { reason },
+        PythonReply::Failed(reason) => EvidentlyOutcome::Failed { reason },
     }
-}
-
-/// The last lines of a process's stderr: where Python puts the exception.
-fn tail(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines.get(lines.len().saturating_sub(6)..).unwrap_or_default().join(" | ")
 }
 
 #[cfg(test)]

@@ -430,7 +430,8 @@ fn write_notes(f: &mut fmt::Formatter<'_>) -> fmt::Result {
     writeln!(
         f,
         "  - Evidently fires at value >= threshold; ours at value > threshold, and for the fingerprint mix only when the \
-         layout that grew moved by >= 3.5 standard errors (DriftCheck's significance test, which Evidently has not)."
+         layout that grew moved by >= {} standard errors (DriftCheck's significance test, which Evidently has not).",
+        prodline_monitor::drift::MIN_Z
     )
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
 use prodline_monitor::alert::AlertKind;
 use prodline_monitor::liveness::{
-    ALARM_FACTOR, Cadence, CadenceBasis, Calendar, CalendarConfig, FeedCadenceConfig, LEARNED_ALARM_FACTOR, MIN_GAPS,
+    Cadence, CadenceBasis, Calendar, CalendarConfig, FeedCadenceConfig, LEARNED_ALARM_FACTOR, MIN_GAPS,
     MIN_THRESHOLD_SECONDS, check_feed,
 };
 use rust_decimal::Decimal;
