@@ -196,3 +196,58 @@ fn regex_free_replace(text: &str, key: &str, value: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The teardown on `prodline init`'s example: what is missing for
+/// production (no audit sample, no alert channel, no budget, no KPI) is each
+/// a blocker with its fix, and the command fails until they are fixed; the
+/// same config with them passes those areas. JSON carries the same report.
+#[test]
+fn audit_names_each_blocker_with_its_fix_and_passes_once_they_are_fixed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let deployment = dir.path().join("plant");
+    assert!(prodline(&["init", deployment.to_str().expect("utf-8 path")]).status.success());
+    let config = deployment.join("prodline.toml");
+    let config_arg = config.to_str().expect("utf-8 path");
+
+    let run = prodline(&["audit", "-c", config_arg]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(!run.status.success(), "the bare example is not ready: {stdout}");
+    for fix in ["audit_rate", "[[workflow.alert]]", "[workflow.budget]", "[workflow.kpi]", "prodline eval"] {
+        assert!(stdout.contains(fix), "no fix naming {fix}: {stdout}");
+    }
+
+    let text = std::fs::read_to_string(&config).expect("read config");
+    let ready = text.replacen("# audit_rate = 0.05", "audit_rate = 0.05", 1)
+        + "\n[[workflow.alert]]\ntype = \"webhook\"\nname = \"ops\"\nurl = \"http://127.0.0.1:9/hook\"\n\
+           \n[workflow.budget]\ncurrency = \"EUR\"\nmonthly = 3000\nocr_page = 0.01\n\
+           \n[workflow.kpi]\nname = \"order-entry hours saved\"\nowner = { name = \"Head of Sales\", email = \"sales@example.com\" }\n\
+           minutes_per_manual_order = 6\n";
+    std::fs::write(&config, ready).expect("write config");
+    let run = prodline(&["audit", "-c", config_arg, "--json"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let areas = reports[0]["areas"].as_array().expect("areas");
+    let status = |area: &str| {
+        areas.iter().find(|a| a["area"] == area).map(|a| a["status"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(status("accuracy_ownership").as_deref(), Some("pass"), "{stdout}");
+    assert_eq!(status("value").as_deref(), Some("pass"), "{stdout}");
+    // Still no eval on a random sample: data stays the one blocker left.
+    assert_eq!(status("data").as_deref(), Some("fail"), "{stdout}");
+}
+
+#[test]
+fn plan_ranks_the_example_candidates_and_proposes_five() {
+    let candidates = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/plan/candidates.toml");
+    let run = prodline(&["plan", candidates.to_str().expect("utf-8 path"), "--json"]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    let plan: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let proposed = plan["proposed"].as_array().expect("proposed");
+    assert_eq!(proposed.len(), 5, "{stdout}");
+    let scores: Vec<f64> = proposed.iter().map(|c| c["score"].as_f64().expect("score")).collect();
+    assert!(scores.windows(2).all(|pair| pair[0] >= pair[1]), "ranked by score: {scores:?}");
+    assert!(proposed.iter().all(|c| !c["why"].as_array().is_some_and(Vec::is_empty)), "each with reasons");
+    let markdown = prodline(&["plan", candidates.to_str().expect("utf-8 path")]);
+    assert!(String::from_utf8_lossy(&markdown.stdout).contains("## Proposed"));
+}

@@ -149,9 +149,11 @@ pub struct AccuracyFacts {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OperatingFacts {
     pub owner_named: bool,
+    #[serde(default, with = "prodline_core::decimal_json::option")]
     pub budget_monthly: Option<Decimal>,
     /// The prices that turn the extractor's usage into money are set.
     pub rates_known: bool,
+    #[serde(default, with = "prodline_core::decimal_json::option")]
     pub cost_per_order: Option<Decimal>,
     pub currency: Option<String>,
 }
@@ -161,6 +163,7 @@ pub struct OperatingFacts {
 pub struct ValueFacts {
     pub kpi_name: Option<String>,
     pub kpi_owner: Option<String>,
+    #[serde(default, with = "prodline_core::decimal_json::option")]
     pub minutes_per_manual_order: Option<Decimal>,
 }
 

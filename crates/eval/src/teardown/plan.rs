@@ -114,10 +114,15 @@ pub struct Candidate {
 /// The feasibility factors of one candidate and their product.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Feasibility {
+    #[serde(with = "prodline_core::decimal_json")]
     pub api: Decimal,
+    #[serde(with = "prodline_core::decimal_json")]
     pub data: Decimal,
+    #[serde(with = "prodline_core::decimal_json")]
     pub owner: Decimal,
+    #[serde(with = "prodline_core::decimal_json")]
     pub risk: Decimal,
+    #[serde(with = "prodline_core::decimal_json")]
     pub product: Decimal,
 }
 
@@ -142,13 +147,17 @@ pub struct RankedCandidate {
     pub kpi_owner: Option<String>,
     pub target_system: String,
     pub volume_per_month: u64,
+    #[serde(with = "prodline_core::decimal_json")]
     pub minutes_per_transaction: Decimal,
     /// volume × minutes ÷ 60, rounded to 0.1.
+    #[serde(with = "prodline_core::decimal_json")]
     pub hours_per_month: Decimal,
     /// hours ÷ 160, rounded to 0.01.
+    #[serde(with = "prodline_core::decimal_json")]
     pub fte: Decimal,
     pub feasibility: Feasibility,
     /// hours × feasibility, rounded to 0.1.
+    #[serde(with = "prodline_core::decimal_json")]
     pub score: Decimal,
     /// Why it ranks where it does.
     pub why: Vec<String>,
@@ -164,7 +173,9 @@ pub struct RankedCandidate {
 pub struct PlanReport {
     pub formula: String,
     pub candidates: usize,
+    #[serde(with = "prodline_core::decimal_json")]
     pub total_hours_per_month: Decimal,
+    #[serde(with = "prodline_core::decimal_json")]
     pub total_fte: Decimal,
     /// The first five, best first.
     pub proposed: Vec<RankedCandidate>,
