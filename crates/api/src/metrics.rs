@@ -32,10 +32,10 @@ pub(crate) fn routes<S: Store + Clone + 'static>(api: Shared<S>, config: Arc<Con
 /// Reads the whole trail into a fresh ledger and judges the listener's
 /// workflow as of the listener's clock (the wall clock, or a replay's).
 async fn scrape<S: Store + Clone + 'static>(State(state): State<Arc<MetricsState<S>>>) -> Response {
-    let mut ledger = Ledger::new();
-    if let Err(error) = ledger.catch_up(state.api.store()).await {
-        return Failure::from(error).into_response();
-    }
+    let ledger = match Ledger::read(state.api.store()).await {
+        Ok(ledger) => ledger,
+        Err(error) => return Failure::from(error).into_response(),
+    };
     let workflow = state.api.workflow();
     let mut statuses = assess(&state.config, &ledger, state.api.now());
     statuses.retain(|status| status.workflow == workflow);

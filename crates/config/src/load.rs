@@ -267,7 +267,7 @@ fn watch_of(errors: &mut Errors, prefix: &str, table: &mut Table) -> Option<Watc
             }
             liveness
         }
-        None => LivenessSettings { learn: true, ..LivenessSettings::default() },
+        None => LivenessSettings::default(),
     };
     let budget = match table.remove("budget") {
         Some(value) => {

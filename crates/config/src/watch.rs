@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// (`customer/group`, as `prodline status` names it) not listed has its
 /// cadence learned from its arrivals; `[workflow.liveness.feed."C0001/edi"]
 /// expected_every_hours = 24` sets one (business hours of `[calendar]`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LivenessSettings {
     /// Learn the cadence of feeds not listed (on by default).
@@ -20,6 +20,12 @@ pub struct LivenessSettings {
     pub learn: bool,
     #[serde(default)]
     pub feed: BTreeMap<String, FeedCadenceConfig>,
+}
+
+impl Default for LivenessSettings {
+    fn default() -> Self {
+        LivenessSettings { learn: default_learn(), feed: BTreeMap::new() }
+    }
 }
 
 fn default_learn() -> bool {

@@ -9,13 +9,12 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use prodline_config::Config;
-use prodline_core::CanonicalOrder;
 use prodline_core::scoring::document_correct;
 use prodline_demo::DemoSummary;
 use prodline_eval::Dataset;
 use prodline_monitor::cost::{CostReport, money};
 use prodline_monitor::kpi::KpiReport;
-use prodline_runtime::watch::{Ledger, Route, SloStatus, WorkflowStatus, assess};
+use prodline_runtime::watch::{HoldReason, Ledger, Route, SloStatus, WorkflowStatus, assess};
 use prodline_runtime::{Clock, Runner};
 use prodline_store::{SqliteStore, Store};
 use serde::Serialize;
@@ -152,8 +151,7 @@ pub async fn finish(
             break;
         }
     }
-    let mut ledger = Ledger::new();
-    ledger.catch_up(store).await?;
+    let ledger = Ledger::read(store).await?;
     let now = clock.now();
     let statuses = assess(config, &ledger, now);
     let status = statuses.iter().find(|status| status.workflow == WORKFLOW).context("the plant's workflow")?;
@@ -227,7 +225,7 @@ async fn drift_finding(
     let mut posted_wrong = 0;
     for (entry, _, id) in &after {
         let Some(document) = store.document(*id).await? else { continue };
-        let right = truth.orders(&document.file_name).is_some_and(|orders| correct(&entry.planned, orders));
+        let right = truth.orders(&document.file_name).is_some_and(|orders| document_correct(&entry.planned, orders));
         if !right {
             read_wrong += 1;
             if entry.route == Route::Auto {
@@ -259,13 +257,12 @@ async fn drift_finding(
         documents_after_change: after.len(),
         read_wrong_after_change: read_wrong,
         accuracy_below_slo_at,
-        held_for_drift: after.iter().filter(|(entry, _, _)| entry.route == Route::Review("drift".to_owned())).count(),
+        held_for_drift: after
+            .iter()
+            .filter(|(entry, _, _)| entry.route == Route::Review(HoldReason::Drift.as_str().to_owned()))
+            .count(),
         posted_wrong_after_change: posted_wrong,
     })
-}
-
-fn correct(planned: &[CanonicalOrder], truth: &[CanonicalOrder]) -> bool {
-    document_correct(planned, truth)
 }
 
 fn dead_feed_finding(config: &Config, ledger: &Ledger, summary: &DemoSummary) -> DeadFeedFinding {

@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use clap::Args;
-use prodline_config::{CheckReport, Config, TargetConfig, WorkflowConfig};
+use prodline_config::{CheckReport, TargetConfig, WorkflowConfig};
 use prodline_eval::teardown::{
     AccuracyFacts, AuditFacts, EvalFacts, IntegrationFacts, OperatingFacts, Owner, ValueFacts, audit, audit_markdown,
     load_candidates, plan, plan_markdown,
 };
-use prodline_runtime::watch::{Ledger, WorkflowStatus, assess};
+use prodline_runtime::watch::{HoldReason, Ledger, WorkflowStatus, assess};
 use prodline_store::{EventKind, Store};
 use serde_json::json;
 
@@ -74,14 +74,15 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         // unreachable store leaves it unknown (check reports why).
         let statuses = match open_store(&config.store).await {
             Ok(store) => {
-                let mut ledger = Ledger::new();
-                let read = ledger.catch_up(&store).await;
+                let read = Ledger::read(&store).await;
                 store.close().await;
                 // Judged as of the last decision: a plant's month with
                 // documents, not an empty month since (a replayed history).
-                let last =
-                    ledger.documents.values().filter_map(|entry| entry.watch.as_ref()).map(|w| w.decided_at).max();
-                read.ok().map(|()| assess(&config, &ledger, last.unwrap_or_else(Utc::now).min(Utc::now())))
+                read.ok().map(|ledger| {
+                    let decided = ledger.documents.values().filter_map(|entry| entry.watch.as_ref());
+                    let last = decided.map(|watch| watch.decided_at).max();
+                    assess(&config, &ledger, last.unwrap_or_else(Utc::now).min(Utc::now()))
+                })
             }
             Err(_) => None,
         };
@@ -93,7 +94,7 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let status = statuses.iter().find(|status| status.workflow == workflow.name);
-        let facts = facts(&config, index, workflow, &check, status, eval.clone());
+        let facts = facts(index, workflow, &check, status, eval.clone());
         reports.push(audit(&facts));
     }
     if reports.is_empty() {
@@ -112,7 +113,6 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
 
 /// What the audit is told about one workflow.
 fn facts(
-    config: &Config,
     index: usize,
     workflow: &WorkflowConfig,
     check: &CheckReport,
@@ -136,7 +136,6 @@ fn facts(
     let watch = &workflow.watch;
     let budget = watch.budget.as_ref();
     let kpi = watch.kpi.as_ref();
-    let _ = config;
     AuditFacts {
         workflow: workflow.name.clone(),
         owner: owner_named.then(|| Owner { name: workflow.owner.name.clone(), email: workflow.owner.email.clone() }),
@@ -199,7 +198,9 @@ pub fn release_command(args: &ReleaseArgs) -> anyhow::Result<ExitCode> {
         bail!("--actor is empty: name the person releasing the hold");
     }
     let workflow = args.hold.split('/').nth(1).unwrap_or_default();
-    let known = ["drift", "slo_breach"].iter().any(|kind| args.hold.starts_with(&format!("{kind}/")));
+    let known = [HoldReason::Drift, HoldReason::SloBreach]
+        .iter()
+        .any(|reason| args.hold.starts_with(&format!("{}/", reason.as_str())));
     if !known || !config.workflow.iter().any(|w| w.name == workflow) {
         bail!(
             "{:?} is not a hold of this config: expected drift/<workflow>/<feed> or slo_breach/<workflow>/<group>, as prodline status shows",

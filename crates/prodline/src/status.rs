@@ -32,10 +32,9 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let now = args.at.unwrap_or_else(Utc::now);
     let statuses = block_on(async {
         let store = open_store(&config.store).await?;
-        let mut ledger = Ledger::new();
-        let read = ledger.catch_up(&store).await.context("reading the audit trail");
+        let read = Ledger::read(&store).await.context("reading the audit trail");
         store.close().await;
-        read.map(|()| assess(&config, &ledger, now))
+        read.map(|ledger| assess(&config, &ledger, now))
     })??;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&statuses)?);

@@ -210,8 +210,7 @@ pub struct Runner {
     ledger: watch::Ledger,
     /// Feeds and groups the monitor holds in review.
     holds: watch::Holds,
-    /// The monitor's last judgement, and when it was made.
-    statuses: Vec<watch::WorkflowStatus>,
+    /// When the monitor last judged.
     watched_at: Option<DateTime<Utc>>,
 }
 
@@ -231,7 +230,6 @@ impl Runner {
             config: config.clone(),
             ledger: watch::Ledger::new(),
             holds: watch::Holds::default(),
-            statuses: Vec::new(),
             watched_at: None,
         })
     }
@@ -268,16 +266,10 @@ impl Runner {
         }
         let (statuses, changes) = watch::watch_step(&self.config, &mut self.ledger, store, now).await?;
         self.holds = watch::Holds::of(&statuses);
-        self.statuses = statuses;
         self.watched_at = Some(now);
         summary.problems.extend(watch::notify(&self.config, &changes).await);
         summary.alerts.extend(changes);
         Ok(())
-    }
-
-    /// The monitor's last judgement of each workflow.
-    pub fn statuses(&self) -> &[watch::WorkflowStatus] {
-        &self.statuses
     }
 
     /// The shortest poll interval of the folder and mailbox sources.

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use prodline_config::{BreachPolicy, Config, DriftPolicy, WorkflowConfig};
-use prodline_monitor::alert::Alert;
+use prodline_monitor::alert::{Alert, AlertKey, AlertKind, Severity};
 use prodline_monitor::cost::{CostReport, DocumentUsage, cost_report};
 use prodline_monitor::kpi::{KpiReport, kpi_report};
 use prodline_monitor::liveness::{Cadence, Calendar, FeedStatus, check_feed};
@@ -78,14 +78,32 @@ pub struct Condition {
     pub detail: String,
 }
 
+/// Why a feed or group is held: the routing reason its documents get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    /// A drifting feed.
+    Drift,
+    /// A group whose SLO is breached, under `on_breach = "review_all"`.
+    SloBreach,
+}
+
+impl HoldReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::Drift => "drift",
+            HoldReason::SloBreach => "slo_breach",
+        }
+    }
+}
+
 /// A feed or group held in review.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Hold {
     /// `drift/<workflow>/<feed>` or `slo_breach/<workflow>/<group>`: what `prodline
     /// monitor release` takes.
     pub key: String,
-    /// `drift` (a feed) or `slo_breach` (a group).
-    pub reason: &'static str,
+    pub reason: HoldReason,
     pub subject: String,
 }
 
@@ -127,29 +145,22 @@ fn assess_workflow(
             .fired()
             .map(|s| format!("{:?} {:.3} > {:.3}: {}", s.kind, s.value, s.threshold, s.detail))
             .collect();
-        alerts.push(Condition {
-            key: format!("drift/{name}/{}", feed.feed),
-            kind: "drift",
-            subject: feed.feed.clone(),
-            severity: "warning",
+        let alert = Alert {
+            key: AlertKey::new(AlertKind::Drift, name, feed.feed.as_str()),
+            severity: Severity::Warning,
             summary: format!("{} changed: its documents no longer look like before", feed.feed),
             detail: signals.join("\n"),
-        });
+            since: feed.last_decided,
+        };
         if workflow.watch.drift.on_drift == DriftPolicy::Review {
-            holds.push(Hold {
-                key: format!("drift/{name}/{}", feed.feed),
-                reason: "drift",
-                subject: feed.feed.clone(),
-            });
+            holds.push(Hold { key: alert.key.to_string(), reason: HoldReason::Drift, subject: feed.feed.clone() });
         }
+        alerts.push(condition(&alert));
     }
     for status in slo.iter().filter(|status| status.breached) {
-        let key = format!("slo_breach/{name}/{}", status.scope);
-        alerts.push(Condition {
-            key: key.clone(),
-            kind: "slo_breach",
-            subject: status.scope.clone(),
-            severity: "critical",
+        let alert = Alert {
+            key: AlertKey::new(AlertKind::SloBreach, name, status.scope.as_str()),
+            severity: Severity::Critical,
             summary: format!(
                 "auto-approve accuracy of {} is below its SLO of {:.0} %",
                 status.scope,
@@ -159,10 +170,16 @@ fn assess_workflow(
                 "audit sample: {}/{} correct; the sequential test (false-alarm rate {}) raised the alarm",
                 status.accuracy.successes, status.accuracy.trials, status.sequential.alpha
             ),
-        });
+            since: now,
+        };
         if status.on_breach == BreachPolicy::ReviewAll {
-            holds.push(Hold { key, reason: "slo_breach", subject: status.scope.clone() });
+            holds.push(Hold {
+                key: alert.key.to_string(),
+                reason: HoldReason::SloBreach,
+                subject: status.scope.clone(),
+            });
         }
+        alerts.push(condition(&alert));
     }
     let liveness = liveness(workflow, calendar, &documents, now);
     for feed in &liveness {
@@ -243,9 +260,9 @@ fn condition(alert: &Alert) -> Condition {
         kind: alert.key.kind.as_str(),
         subject: alert.key.subject.clone(),
         severity: match alert.severity {
-            prodline_monitor::alert::Severity::Info => "info",
-            prodline_monitor::alert::Severity::Warning => "warning",
-            prodline_monitor::alert::Severity::Critical => "critical",
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
         },
         summary: alert.summary.clone(),
         detail: alert.detail.clone(),
@@ -277,8 +294,8 @@ impl Holds {
             for hold in &status.holds {
                 let pair = (status.workflow.clone(), hold.subject.clone());
                 match hold.reason {
-                    "drift" => holds.feeds.insert(pair),
-                    _ => holds.groups.insert(pair),
+                    HoldReason::Drift => holds.feeds.insert(pair),
+                    HoldReason::SloBreach => holds.groups.insert(pair),
                 };
             }
         }
@@ -289,12 +306,15 @@ impl Holds {
     pub fn reason(&self, workflow: &str, watch: &Watch) -> Option<(&'static str, String)> {
         let key = |subject: &str| (workflow.to_owned(), subject.to_owned());
         if self.feeds.contains(&key(&watch.feed)) {
-            return Some(("drift", format!("{} is drifting: its documents are reviewed until it settles", watch.feed)));
+            return Some((
+                HoldReason::Drift.as_str(),
+                format!("{} is drifting: its documents are reviewed until it settles", watch.feed),
+            ));
         }
         for group in ["all", watch.group.as_str()] {
             if self.groups.contains(&key(group)) {
                 return Some((
-                    "slo_breach",
+                    HoldReason::SloBreach.as_str(),
                     format!("the SLO of {group} is breached: reviewed until the owner releases the hold"),
                 ));
             }

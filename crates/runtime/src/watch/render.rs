@@ -264,7 +264,7 @@ fn hold_lines(screen: &mut Screen, status: &WorkflowStatus) {
         status.holds.len()
     ));
     for hold in &status.holds {
-        screen.line(format!("  {} ({})", hold.key, hold.reason));
+        screen.line(format!("  {} ({})", hold.key, hold.reason.as_str()));
     }
 }
 
