@@ -2,7 +2,9 @@
 # Installs and starts what the tests need. Safe to run again.
 # The Rust toolchain's components, the services the store and target tests
 # talk to (scripts/services.sh), and the shared conformance corpus next to the
-# repository (tests read it from ../shared/corpus/realworld).
+# repository (tests read it from ../shared/corpus/realworld), poppler and
+# tesseract (scripts/ocr.sh), chromium and chromedriver for the web UI's browser
+# tests (scripts/browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +20,6 @@ fi
 
 scripts/services.sh
 scripts/ocr.sh
+scripts/browser.sh
 scripts/dovecot.sh start
 scripts/smtp.sh start

@@ -12,6 +12,7 @@ pub use check::{CheckReport, Probe, check};
 pub use init::{CONFIG_FILE, InitError, PlantScaffold, init, init_plant};
 pub use model::{
     AcknowledgementsConfig, Config, ConfigError, ConfigErrors, DecisionPolicy, DecisionSettings, ExtractorConfig,
-    FileDropConfig, FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WatchSettings, WorkflowConfig,
+    FileDropConfig, FileDropFormat, Owner, ServerSettings, SourceConfig, StoreConfig, TargetConfig, WatchSettings,
+    WorkflowConfig,
 };
 pub use watch::{BreachPolicy, DriftPolicy, DriftSettings, LivenessSettings, SloSettings};

@@ -14,7 +14,7 @@ use toml::{Table, Value};
 
 use crate::model::{
     AcknowledgementsConfig, Config, ConfigError, ConfigErrors, DecisionSettings, ExtractorConfig, FileDropConfig,
-    FileDropFormat, Owner, SourceConfig, StoreConfig, TargetConfig, WatchSettings, WorkflowConfig,
+    FileDropFormat, Owner, ServerSettings, SourceConfig, StoreConfig, TargetConfig, WatchSettings, WorkflowConfig,
 };
 use crate::watch::{DriftSettings, LivenessSettings, SloSettings, drift_problems, slo_problems};
 use prodline_alerts::Channel;
@@ -22,7 +22,7 @@ use prodline_monitor::cost::BudgetConfig;
 use prodline_monitor::kpi::KpiConfig;
 use prodline_monitor::liveness::{Calendar, CalendarConfig};
 
-const TOP_KEYS: &[&str] = &["store", "calendar", "workflow"];
+const TOP_KEYS: &[&str] = &["store", "calendar", "server", "workflow"];
 const WORKFLOW_KEYS: &[&str] = &[
     "name",
     "owner",
@@ -141,6 +141,7 @@ fn decode_config(errors: &mut Errors, mut table: Table, base: &Path) -> Option<C
         }
     };
     let calendar = calendar_of(errors, table.remove("calendar"));
+    let server = server_of(errors, table.remove("server"), base);
     unique_names(errors, &workflows);
     let workflow: Vec<Option<WorkflowConfig>> = workflows
         .into_iter()
@@ -148,7 +149,7 @@ fn decode_config(errors: &mut Errors, mut table: Table, base: &Path) -> Option<C
         .map(|(index, value)| workflow(errors, &format!("workflow[{index}]"), value, base))
         .collect();
     let workflow = workflow.into_iter().collect::<Option<Vec<_>>>()?;
-    Some(Config { path: PathBuf::new(), store: store?, calendar: calendar?, workflow })
+    Some(Config { path: PathBuf::new(), store: store?, calendar: calendar?, server: server?, workflow })
 }
 
 fn store(errors: &mut Errors, value: Value, base: &Path) -> Option<StoreConfig> {
@@ -309,6 +310,23 @@ fn watch_of(errors: &mut Errors, prefix: &str, table: &mut Table) -> Option<Watc
         None => Vec::new(),
     };
     Some(WatchSettings { slo, drift, liveness, budget, kpi, alerts })
+}
+
+/// `[server]`: the web UI's address, session length and reports folder.
+fn server_of(errors: &mut Errors, value: Option<Value>, base: &Path) -> Option<ServerSettings> {
+    let Some(mut value) = value else { return Some(ServerSettings::default()) };
+    if let Value::Table(table) = &mut value {
+        errors.inline_secrets("server", table);
+    }
+    let mut server = errors.decode::<ServerSettings>("server", value)?;
+    if server.session_hours == 0 || server.session_hours > 24 * 30 {
+        errors.push("server.session_hours", format!("{} is not between 1 and 720 hours", server.session_hours));
+        return None;
+    }
+    if let Some(reports) = &server.reports {
+        server.reports = Some(base.join(reports));
+    }
+    Some(server)
 }
 
 /// `[calendar]`, built (time zone looked up, hours parsed).

@@ -21,7 +21,28 @@ pub struct Config {
     /// `[calendar]`: the plant's working days and hours (feed liveness,
     /// month boundaries); whole weekdays in UTC when absent.
     pub calendar: prodline_monitor::liveness::Calendar,
+    /// `[server]`: the web UI (`prodline serve`, `prodline run --serve`).
+    pub server: ServerSettings,
     pub workflow: Vec<WorkflowConfig>,
+}
+
+/// `[server]`: where the web UI listens and how long a login lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSettings {
+    /// The address of the web UI and its API, e.g. `127.0.0.1:8080`.
+    pub listen: String,
+    /// How long a login session lasts, in hours (1 to 720).
+    pub session_hours: u32,
+    /// A folder of reports `prodline eval --html` and `prodline audit --html`
+    /// wrote, listed on the reports page (relative to the config file).
+    pub reports: Option<PathBuf>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".to_owned(), session_hours: 12, reports: None }
+    }
 }
 
 /// prodline's own database (documents, decisions, outbox).

@@ -260,6 +260,26 @@ impl Memory {
         }
     }
 
+    /// [`Memory::learn`], keeping only the lessons `keep` accepts: a
+    /// reviewer chooses what a correction teaches (a one-off substitution is
+    /// no cross-reference). A lesson not kept leaves what was there before.
+    pub fn learn_only(&mut self, outcome: &Outcome, truth: &[CanonicalOrder], keep: impl Fn(&Learned) -> bool) {
+        // Learning reads and writes only `learned`: the rest need not be copied.
+        let mut taught = Memory { learned: self.learned.clone(), ..Memory::default() };
+        taught.learn(outcome, truth);
+        let kept: Vec<Learned> =
+            taught.learned.into_iter().filter(|item| !self.learned.contains(item) && keep(item)).collect();
+        for item in kept {
+            let same = |l: &&mut Learned| {
+                l.kind == item.kind && l.customer_id == item.customer_id && l.match_key == item.match_key
+            };
+            match self.learned.iter_mut().find(same) {
+                Some(old) => *old = item,
+                None => self.learned.push(item),
+            }
+        }
+    }
+
     /// A sender's layout from a text document the extractor misread: the
     /// words before the true PO number when it missed that, and the header
     /// of the line table when it missed the lines.

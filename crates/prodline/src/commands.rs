@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
@@ -315,6 +316,12 @@ pub struct DemoArgs {
     /// Number of documents to generate.
     #[arg(long, default_value_t = 2000)]
     documents: usize,
+    /// Where the review desk and dashboard are served at the end.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// End after the report instead of serving the review desk and dashboard.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
@@ -352,6 +359,10 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         args.out.join("predictions.jsonl").display()
     );
     println!("  prodline extract {}/docs/<file> --master {}/master", dataset.display(), dataset.display());
+    if !args.no_serve {
+        let as_of = plant.story.as_ref().map_or_else(Utc::now, |story| story.as_of);
+        block_on(crate::demo_serve::serve(&plant.plant, as_of, &args.listen))??;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -409,7 +420,7 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-pub fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
+pub fn run(config_path: &Path, once: bool, serve: bool) -> anyhow::Result<ExitCode> {
     let Some(config) = load_config(config_path) else { return Ok(ExitCode::FAILURE) };
     let summary = block_on(async {
         let store = open_store(&config.store).await?;
@@ -417,7 +428,7 @@ pub fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
         let summary = if once {
             prodline_runtime::run_once(&config, &store, &clock).await
         } else {
-            run_serving_http(&config, &store, &clock).await?
+            run_serving_http(&config, &store, &clock, serve).await?
         };
         store.close().await;
         anyhow::Ok(summary?)
@@ -427,19 +438,21 @@ pub fn run(config_path: &Path, once: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// `prodline run` without `--once`: the run loop, plus one upload listener per
-/// `http` source feeding its workflow, all stopped by the same SIGTERM or
-/// Ctrl-C. Every listener is bound before the loop starts, so a port in use
-/// fails the command at once; uploads in flight are answered before exit.
+/// `http` source feeding its workflow (and the web UI with `--serve`), all
+/// stopped by the same SIGTERM or Ctrl-C. Every listener is bound before the
+/// loop starts, so a port in use fails the command at once; requests in
+/// flight are answered before exit.
 async fn run_serving_http(
     config: &prodline_config::Config,
     store: &prodline_store::AnyStore,
     clock: &prodline_runtime::SystemClock,
+    serve: bool,
 ) -> anyhow::Result<Result<prodline_runtime::RunSummary, prodline_runtime::RuntimeError>> {
     // Dropping `stop` (on an early return too) stops every listener.
     let (stop, stopped) = tokio::sync::watch::channel(());
     let mut servers = Vec::new();
     // The review routes need the whole configuration (targets, master data).
-    let shared_config = std::sync::Arc::new(config.clone());
+    let shared_config = Arc::new(config.clone());
     for workflow in &config.workflow {
         for source in &workflow.sources {
             let prodline_config::SourceConfig::Http { listen } = source else { continue };
@@ -449,18 +462,28 @@ async fn run_serving_http(
                 eprintln!("workflow {}: uploads on http://{address}/api/v1/documents", workflow.name);
             }
             let state = prodline_api::ApiState::new(store.clone(), workflow.name.clone())
-                .with_config(std::sync::Arc::clone(&shared_config));
+                .with_config(Arc::clone(&shared_config));
             let mut stopped = stopped.clone();
             let shutdown = async move {
                 let _ = stopped.changed().await;
             };
-            servers.push(tokio::spawn(prodline_api::serve_on(listener, state, shutdown)));
+            let server = prodline_api::serve_on(listener, state, shutdown);
+            servers.push(tokio::spawn(async move { server.await.map_err(anyhow::Error::from) }));
         }
+    }
+    if serve {
+        let listener = crate::web::bind(&config.server.listen).await?;
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.changed().await;
+        };
+        let web = crate::web::serve_on(listener, store.clone(), Arc::clone(&shared_config), None, shutdown);
+        servers.push(tokio::spawn(web));
     }
     let summary = prodline_runtime::run(config, store, clock, shutdown_signal()).await;
     drop(stop);
     for server in servers {
-        server.await.context("an http listener stopped abnormally")??;
+        server.await.context("a listener stopped abnormally")??;
     }
     Ok(summary)
 }
@@ -483,7 +506,7 @@ pub(crate) async fn open_store(config: &prodline_config::StoreConfig) -> anyhow:
 }
 
 /// Resolves on SIGTERM or Ctrl-C: the runtime finishes the pass it is in and stops.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

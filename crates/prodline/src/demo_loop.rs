@@ -622,7 +622,7 @@ impl Truth {
 /// Answers every document in the review queue from the truth: the orders
 /// it holds are approved as corrected (the label, and a lesson for the
 /// memory), a document holding none is rejected.
-pub async fn review_queue(
+async fn review_queue(
     store: &SqliteStore,
     config: &Config,
     truth: &Truth,

@@ -19,7 +19,7 @@ use prodline_runtime::{Clock, Runner};
 use prodline_store::{SqliteStore, Store};
 use serde::Serialize;
 
-use crate::demo_loop::{LoopReport, Replay, Truth, WORKFLOW, review_queue};
+use crate::demo_loop::{LoopReport, Replay, Truth, WORKFLOW};
 
 /// What the plant's monitor saw, from its audit trail.
 #[derive(Debug, Clone, Serialize)]
@@ -143,7 +143,8 @@ pub async fn finish(
     if let Some(last) = last {
         clock.set(last + TimeDelta::days(1));
     }
-    review_queue(store, config, truth, report).await?;
+    // The last day's queue is left for a person: `prodline demo` ends by
+    // serving the review desk on this plant.
     for _ in 0..crate::demo_loop::MAX_PASSES_PER_BATCH {
         let pass = runner.run_once(store, clock).await?;
         report.passes += 1;

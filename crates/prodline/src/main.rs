@@ -2,11 +2,13 @@
 
 mod commands;
 mod demo_loop;
+mod demo_serve;
 mod demo_story;
 mod learned;
 mod owner;
 mod review;
 mod status;
+mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +54,21 @@ enum Command {
         /// One pass, then exit (the default runs until SIGTERM or Ctrl-C).
         #[arg(long)]
         once: bool,
+        /// Serve the web UI too (`[server] listen`), in the same process.
+        #[arg(long, conflicts_with = "once")]
+        serve: bool,
+    },
+    /// The web UI: the review desk, the owner's dashboard, search and reports (log in first: `prodline user add`).
+    Serve(web::ServeArgs),
+    /// The people who may log in to the web UI: add, set a password, list.
+    User {
+        #[command(subcommand)]
+        command: web::UserCommand,
+    },
+    /// API tokens for machines: add (printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        command: web::TokenCommand,
     },
     /// The review queue: list, show, approve, correct or reject the documents a person must decide.
     Review {
@@ -100,7 +117,10 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo(&args),
         Command::Init { dir } => commands::init(&dir),
         Command::Check { config } => commands::check(&config),
-        Command::Run { config, once } => commands::run(&config, once),
+        Command::Run { config, once, serve } => commands::run(&config, once, serve),
+        Command::Serve(args) => web::serve(&args),
+        Command::User { command } => web::user(command),
+        Command::Token { command } => web::token(command),
         Command::Review { command } => review::review(command),
         Command::Outbox { command } => review::outbox(command),
         Command::Learned { command } => learned::learned(command),

@@ -10,12 +10,8 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use clap::Args;
-use prodline_config::{CheckReport, TargetConfig, WorkflowConfig};
-use prodline_eval::teardown::{
-    AccuracyFacts, AuditFacts, EvalFacts, IntegrationFacts, OperatingFacts, Owner, ValueFacts, audit, audit_markdown,
-    load_candidates, plan, plan_markdown,
-};
-use prodline_runtime::watch::{HoldReason, Ledger, WorkflowStatus, assess};
+use prodline_eval::teardown::{EvalFacts, audit, audit_html, audit_markdown, load_candidates, plan, plan_markdown};
+use prodline_runtime::watch::{HoldReason, Ledger, assess};
 use prodline_store::{EventKind, Store};
 use serde_json::json;
 
@@ -34,6 +30,9 @@ pub struct AuditArgs {
     /// Print JSON instead of Markdown.
     #[arg(long)]
     json: bool,
+    /// Also write the audit as an HTML page (for `[server] reports`: the web UI lists it).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -94,11 +93,14 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         let status = statuses.iter().find(|status| status.workflow == workflow.name);
-        let facts = facts(index, workflow, &check, status, eval.clone());
+        let facts = prodline_web::audit_facts(index, workflow, &check, status, eval.clone());
         reports.push(audit(&facts));
     }
     if reports.is_empty() {
         bail!("{}: no workflow named {:?}", args.config.display(), args.workflow.as_deref().unwrap_or_default());
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, audit_html(&reports)).with_context(|| format!("writing {}", path.display()))?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
@@ -109,71 +111,6 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     }
     let ready = reports.iter().all(|report| report.blockers == 0);
     Ok(if ready { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// What the audit is told about one workflow.
-fn facts(
-    index: usize,
-    workflow: &WorkflowConfig,
-    check: &CheckReport,
-    status: Option<&WorkflowStatus>,
-    eval: Option<EvalFacts>,
-) -> AuditFacts {
-    let owner_named = !workflow.owner.name.trim().is_empty() && workflow.owner.email.contains('@');
-    let target_key = format!("workflow[{index}].target");
-    let target_probes: Vec<_> = check.probes.iter().filter(|probe| probe.key.starts_with(&target_key)).collect();
-    let workflow_key = format!("workflow[{index}]");
-    let problems = check
-        .failures()
-        .filter(|probe| probe.key.starts_with(&workflow_key) || probe.key == "store")
-        .map(|probe| format!("{}: {}", probe.key, probe.message))
-        .collect();
-    let (target_kind, has_api) = match &workflow.target {
-        TargetConfig::Sql(_) => ("sql", false),
-        TargetConfig::Tryton(_) => ("tryton", true),
-        TargetConfig::FileDrop(_) => ("file_drop", false),
-    };
-    let watch = &workflow.watch;
-    let budget = watch.budget.as_ref();
-    let kpi = watch.kpi.as_ref();
-    AuditFacts {
-        workflow: workflow.name.clone(),
-        owner: owner_named.then(|| Owner { name: workflow.owner.name.clone(), email: workflow.owner.email.clone() }),
-        eval,
-        integration: IntegrationFacts {
-            target_kind: Some(target_kind.to_owned()),
-            checked: true,
-            reachable: (!target_probes.is_empty()).then(|| target_probes.iter().all(|probe| probe.ok)),
-            mapping_ok: (!target_probes.is_empty()).then(|| target_probes.iter().all(|probe| probe.ok)),
-            problems,
-            has_api,
-        },
-        accuracy: AccuracyFacts {
-            slo_target: watch.slo.as_ref().map(|slo| slo.target),
-            window_rule: watch
-                .slo
-                .as_ref()
-                .map(|slo| format!("below {:.0} % over the last {} labelled", slo.below * 100.0, slo.window)),
-            sequential_test: watch.slo.is_some(),
-            audit_rate: workflow.decision.audit_rate,
-            alert_channels: watch.alerts.len(),
-            owner_named,
-            drift_watch: true,
-            liveness_watch: watch.liveness.learn || !watch.liveness.feed.is_empty(),
-        },
-        operating: OperatingFacts {
-            owner_named,
-            budget_monthly: budget.map(|budget| budget.monthly),
-            rates_known: budget.is_some(),
-            cost_per_order: status.and_then(|status| status.cost.as_ref()).and_then(|cost| cost.cost_per_order),
-            currency: budget.map(|budget| budget.currency.clone()),
-        },
-        value: ValueFacts {
-            kpi_name: kpi.map(|kpi| kpi.name.clone()),
-            kpi_owner: kpi.map(|kpi| format!("{} <{}>", kpi.owner.name, kpi.owner.email)),
-            minutes_per_manual_order: kpi.map(|kpi| kpi.minutes_per_manual_order),
-        },
-    }
 }
 
 pub fn plan_command(args: &PlanArgs) -> anyhow::Result<ExitCode> {

@@ -20,7 +20,16 @@ fn lines(path: &Path) -> Vec<serde_json::Value> {
 fn demo_generates_evaluates_and_reports() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("demo");
-    let run = prodline(&["demo", "--out", out.to_str().expect("utf-8 path"), "--documents", "300", "--seed", "7"]);
+    let run = prodline(&[
+        "demo",
+        "--no-serve",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--documents",
+        "300",
+        "--seed",
+        "7",
+    ]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "demo failed: {stdout}{}", String::from_utf8_lossy(&run.stderr));
     assert!(stdout.contains("auto precision"), "{stdout}");

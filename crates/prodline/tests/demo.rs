@@ -12,7 +12,7 @@ const DOCUMENTS: &str = "150";
 
 fn demo(out: &Path) -> String {
     let run = Command::new(env!("CARGO_BIN_EXE_prodline"))
-        .args(["demo", "--out", out.to_str().expect("utf-8 path"), "--documents", DOCUMENTS])
+        .args(["demo", "--no-serve", "--out", out.to_str().expect("utf-8 path"), "--documents", DOCUMENTS])
         .output()
         .unwrap_or_else(|e| panic!("running prodline demo: {e}"));
     let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
@@ -202,7 +202,7 @@ fn the_drift_is_caught_before_accuracy_falls_and_the_dead_feed_within_its_cadenc
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("demo");
     let run = Command::new(env!("CARGO_BIN_EXE_prodline"))
-        .args(["demo", "--out", out.to_str().expect("utf-8 path"), "--documents", STORY_DOCUMENTS])
+        .args(["demo", "--no-serve", "--out", out.to_str().expect("utf-8 path"), "--documents", STORY_DOCUMENTS])
         .output()
         .unwrap_or_else(|e| panic!("running prodline demo: {e}"));
     let stdout = String::from_utf8_lossy(&run.stdout).into_owned();

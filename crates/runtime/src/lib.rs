@@ -31,6 +31,7 @@ pub mod learned;
 mod mailbox;
 mod memory;
 pub mod outbox;
+pub mod pause;
 mod process;
 pub mod review;
 mod target;

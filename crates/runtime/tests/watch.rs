@@ -3,7 +3,8 @@
 //! owner by e-mail through the real SMTP server of scripts/smtp.sh and by a
 //! Slack-compatible webhook, holds the feed's documents in review, and
 //! resolves the alert — with a second, threaded e-mail — once the owner
-//! accepts the new layout.
+//! accepts the new layout. And the owner's own switch: auto-approve paused
+//! for the workflow or one feed, held in review until resumed.
 
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
@@ -14,9 +15,11 @@ use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
 use prodline_config::{CONFIG_FILE, Config, StoreConfig};
-use prodline_runtime::{Runner, SystemClock};
-use prodline_store::{DocumentState, EventKind, SqliteStore, Store};
-use prodline_testkit::orders::{VALVE_3_4, x12_850};
+use prodline_runtime::pause::{self, PauseError};
+use prodline_runtime::watch::{HoldReason, Ledger, assess, metrics, render};
+use prodline_runtime::{RunSummary, Runner, SystemClock};
+use prodline_store::{DocumentId, DocumentState, EventKind, SqliteStore, Store};
+use prodline_testkit::orders::{VALVE_3_4, edifact_orders, x12_850};
 use serde_json::{Value, json};
 
 const SMTP_PORT: u16 = 10025;
@@ -73,7 +76,17 @@ struct Plant {
 }
 
 impl Plant {
+    /// The example deployment (policy `auto`) telling `owner` by mail and `hook` by webhook.
     async fn new(owner: &str, hook: &str) -> Plant {
+        let channels = format!(
+            "\n[[workflow.alert]]\ntype = \"smtp\"\nname = \"owner mail\"\nhost = \"127.0.0.1\"\nport = {SMTP_PORT}\n\
+             security = \"none\"\nfrom = \"prodline@plant.test\"\n\n\
+             [[workflow.alert]]\ntype = \"slack\"\nname = \"ops channel\"\nurl = \"{hook}\"\n"
+        );
+        Plant::with_channels(owner, &channels).await
+    }
+
+    async fn with_channels(owner: &str, channels: &str) -> Plant {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().join("plant");
         prodline_config::init(&root).await.expect("init");
@@ -83,12 +96,7 @@ impl Plant {
             .replace("policy = \"shadow\"", "policy = \"auto\"")
             .replace("stable_seconds = 2", "stable_seconds = 0")
             .replace("email = \"orders@example.com\"", &format!("email = \"{owner}\""));
-        let channels = format!(
-            "\n[[workflow.alert]]\ntype = \"smtp\"\nname = \"owner mail\"\nhost = \"127.0.0.1\"\nport = {SMTP_PORT}\n\
-             security = \"none\"\nfrom = \"prodline@plant.test\"\n\n\
-             [[workflow.alert]]\ntype = \"slack\"\nname = \"ops channel\"\nurl = \"{hook}\"\n"
-        );
-        std::fs::write(&path, text + &channels).expect("write config");
+        std::fs::write(&path, text + channels).expect("write config");
         let config = Config::load(&path).expect("config loads");
         Plant { _dir: dir, root, config }
     }
@@ -176,5 +184,131 @@ async fn a_drifting_feed_is_alerted_by_mail_and_webhook_held_in_review_and_resol
     assert_eq!(posted.lock().expect("webhook bodies").len(), 2);
     let posted_after = store.list(DocumentState::InReview, 100).await.expect("review queue");
     assert!(!posted_after.iter().any(|d| d.file_name == "po-24.x12"), "po-24 was held after the release");
+    runner.close().await;
+}
+
+const WORKFLOW: &str = "example_orders";
+
+/// Where the pipeline's routing sent a document, as (reason, message).
+async fn routed(store: &SqliteStore, id: DocumentId) -> (String, String) {
+    let trail = store.events(id).await.expect("trail");
+    let routed = trail.iter().rev().find(|e| e.details.pointer("/to") == Some(&json!("in_review"))).expect("routed");
+    let text = |key: &str| routed.details.pointer(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    (text("/details/reason"), text("/details/message"))
+}
+
+async fn in_review(store: &SqliteStore) -> Vec<(String, DocumentId)> {
+    let held = store.list(DocumentState::InReview, 100).await.expect("review queue");
+    held.into_iter().map(|document| (document.file_name, document.id)).collect()
+}
+
+/// The owner pauses auto-approve of the workflow: an order that would go
+/// straight to the ERP goes to review with reason `paused`, naming who
+/// paused it and why; `prodline release` does not lift it, a resume does.
+/// Then only Acme's EDI feed is paused: Bergmann's EDIFACT still goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_workflow_or_feed_is_reviewed_until_resumed() {
+    let plant = Plant::with_channels("owner@plant.test", "").await;
+    let (store, config) = (plant.store().await, &plant.config);
+    let mut runner = Runner::new(config).await.expect("runner");
+    let clock = SystemClock;
+    let quiet = RunSummary::default;
+
+    let refused = pause::pause(&store, config, "no_such_flow", None, "Olga", "").await;
+    assert!(matches!(refused, Err(PauseError::UnknownWorkflow(_))), "{refused:?}");
+    let refused = pause::pause(&store, config, WORKFLOW, None, "  ", "").await;
+    assert!(matches!(refused, Err(PauseError::NoActor)), "{refused:?}");
+    for feed in ["C0001", "C0001/fax", "/edi"] {
+        let refused = pause::pause(&store, config, WORKFLOW, Some(feed), "Olga", "").await;
+        assert!(matches!(refused, Err(PauseError::InvalidFeed { .. })), "{feed}: {refused:?}");
+    }
+    let refused = pause::resume(&store, config, WORKFLOW, None, "Olga").await;
+    let Err(error @ PauseError::NotPaused { .. }) = refused else { panic!("{refused:?}") };
+    assert_eq!(
+        error.to_string(),
+        "auto-approve of all in workflow example_orders is not paused: there is nothing to resume"
+    );
+    assert!(events(&store, EventKind::AutoApprovePaused).await.is_empty(), "a refusal recorded a pause");
+
+    let paused = pause::pause(&store, config, WORKFLOW, Some(""), "Olga Owner", " ERP cut-over tonight ").await;
+    let paused = paused.expect("pause");
+    assert_eq!(
+        (paused.subject(), paused.by.as_str(), paused.reason.as_str()),
+        ("all", "Olga Owner", "ERP cut-over tonight")
+    );
+    let twice = pause::pause(&store, config, WORKFLOW, None, "Otto", "me too").await;
+    assert!(matches!(&twice, Err(PauseError::AlreadyPaused { by, .. }) if by == "Olga Owner"), "{twice:?}");
+    let recorded = store.events_since(prodline_store::EventId(0), 1000).await.expect("events");
+    let recorded: Vec<_> = recorded.iter().filter(|e| e.kind == EventKind::AutoApprovePaused).collect();
+    let [recorded] = recorded.as_slice() else { panic!("one pause event, not {}", recorded.len()) };
+    assert_eq!((recorded.document_id, recorded.actor.as_str()), (None, "Olga Owner"));
+    assert_eq!(recorded.details, json!({ "workflow": WORKFLOW, "feed": null, "reason": "ERP cut-over tonight" }));
+
+    // An order the pipeline approves goes to review instead.
+    plant.drop_order("po-01.x12", &x12_850("PO-01", 1, &[VALVE_3_4]));
+    let pass = runner.run_once(&store, &clock).await.expect("pass");
+    assert_eq!(pass, RunSummary { received: 1, decided: 1, review: 1, ..quiet() }, "{pass}");
+    let queue = in_review(&store).await;
+    assert_eq!(queue.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>(), ["po-01.x12"]);
+    let (reason, message) = routed(&store, queue[0].1).await;
+    assert_eq!(reason, "paused");
+    assert!(message.contains("paused by Olga Owner") && message.contains("ERP cut-over tonight"), "{message}");
+
+    // Status, /metrics and the holds show it; a release of its key does not lift it.
+    let release = json!({ "hold": paused.key(), "workflow": WORKFLOW });
+    store.record_event(None, EventKind::HoldReleased, "Otto", release).await.expect("release");
+    let statuses = assess(config, &Ledger::read(&store).await.expect("ledger"), chrono::Utc::now());
+    let [status] = statuses.as_slice() else { panic!("one workflow") };
+    let holds: Vec<(&str, HoldReason)> = status.holds.iter().map(|hold| (hold.key.as_str(), hold.reason)).collect();
+    assert_eq!(holds, [("paused/example_orders/all", HoldReason::Paused)]);
+    assert_eq!(status.pauses, std::slice::from_ref(&paused));
+    let text = render::status_text(&statuses);
+    assert!(text.contains("\nholds: none\n"), "a pause is not a hold release lifts:\n{text}");
+    let since = paused.at.format("%Y-%m-%d %H:%M UTC");
+    let line = format!(
+        "\nauto-approve paused: 1 (its documents go to review until resumed)\n  all by Olga Owner since {since}: ERP cut-over tonight\n"
+    );
+    assert!(text.contains(&line), "{line:?} not in:\n{text}");
+    let exposition = metrics::prometheus(&statuses);
+    assert!(
+        exposition.contains("\nprodline_auto_approve_paused{workflow=\"example_orders\",subject=\"all\"} 1\n"),
+        "{exposition}"
+    );
+    assert!(exposition.contains("\nprodline_holds{workflow=\"example_orders\"} 1\n"), "{exposition}");
+    plant.drop_order("po-02.x12", &x12_850("PO-02", 2, &[VALVE_3_4]));
+    let pass = runner.run_once(&store, &clock).await.expect("pass");
+    assert_eq!((pass.auto, pass.review), (0, 1), "released, yet the pause must stand: {pass}");
+
+    // Resumed: the next order goes straight through again.
+    let lifted = pause::resume(&store, config, WORKFLOW, None, "Olga Owner").await.expect("resume");
+    assert_eq!(lifted, paused);
+    assert!(pause::list(&store).await.expect("pauses").is_empty());
+    plant.drop_order("po-03.x12", &x12_850("PO-03", 3, &[VALVE_3_4]));
+    let pass = runner.run_once(&store, &clock).await.expect("pass");
+    assert_eq!((pass.auto, pass.review, pass.posted), (1, 0, 1), "{pass}");
+    let resumed = events(&store, EventKind::AutoApproveResumed).await;
+    assert_eq!(resumed, [json!({ "workflow": WORKFLOW, "feed": null })]);
+
+    // Only Acme's EDI feed paused: its order is held, Bergmann's goes through.
+    let ledger = Ledger::read(&store).await.expect("ledger");
+    let feed = ledger.of_workflow(WORKFLOW).last().map(|(_, watch)| watch.feed.clone()).expect("a feed");
+    assert_eq!(feed, "C0001/edi");
+    let paused = pause::pause(&store, config, WORKFLOW, Some(&feed), "Olga Owner", "new EDI provider").await;
+    assert_eq!(paused.expect("pause the feed").key(), "paused/example_orders/C0001/edi");
+    plant.drop_order("po-04.x12", &x12_850("PO-04", 4, &[VALVE_3_4]));
+    plant.drop_order("orders-05.edi", &edifact_orders("BHG-05", 5, 250));
+    let pass = runner.run_once(&store, &clock).await.expect("pass");
+    assert_eq!((pass.auto, pass.review), (1, 1), "{pass}");
+    let queue = in_review(&store).await;
+    let held = queue.iter().find(|(name, _)| name == "po-04.x12").expect("Acme's order held");
+    let (reason, message) = routed(&store, held.1).await;
+    assert_eq!(reason, "paused");
+    assert!(message.starts_with("auto-approve of C0001/edi paused by Olga Owner"), "{message}");
+    assert!(!queue.iter().any(|(name, _)| name == "orders-05.edi"), "Bergmann's feed was held: {queue:?}");
+    let standing = pause::list(&store).await.expect("pauses");
+    assert_eq!(
+        standing.iter().map(|p| (p.workflow.as_str(), p.subject())).collect::<Vec<_>>(),
+        [(WORKFLOW, "C0001/edi")]
+    );
     runner.close().await;
 }

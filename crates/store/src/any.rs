@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
+use crate::access::{ApiToken, DocumentSearch, Role, Session, User};
 use crate::model::{
     Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DocumentChange, DocumentId, DocumentRecord,
     DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
@@ -220,5 +221,53 @@ impl Store for AnyStore {
 
     async fn save_memory(&self, workflow: &str, expected_version: i64, memory: Value) -> StoreResult<bool> {
         forward!(self.save_memory(workflow, expected_version, memory))
+    }
+
+    async fn add_user(&self, user: &User, actor: &str) -> StoreResult<()> {
+        forward!(self.add_user(user, actor))
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str, actor: &str) -> StoreResult<()> {
+        forward!(self.set_password(name, password_hash, actor))
+    }
+
+    async fn user(&self, name: &str) -> StoreResult<Option<User>> {
+        forward!(self.user(name))
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        forward!(self.users())
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        forward!(self.create_session(session))
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
+        forward!(self.session(token_hash, now))
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        forward!(self.delete_session(token_hash))
+    }
+
+    async fn add_api_token(&self, name: &str, role: Role, token_hash: &str, actor: &str) -> StoreResult<ApiToken> {
+        forward!(self.add_api_token(name, role, token_hash, actor))
+    }
+
+    async fn api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+        forward!(self.api_token(token_hash))
+    }
+
+    async fn api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        forward!(self.api_tokens())
+    }
+
+    async fn revoke_api_token(&self, name: &str, actor: &str) -> StoreResult<bool> {
+        forward!(self.revoke_api_token(name, actor))
+    }
+
+    async fn search_documents(&self, search: &DocumentSearch, limit: u32) -> StoreResult<Vec<DocumentRecord>> {
+        forward!(self.search_documents(search, limit))
     }
 }

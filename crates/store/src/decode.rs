@@ -2,6 +2,7 @@
 
 use std::fmt::Display;
 
+use crate::access::Role;
 use crate::error::StoreError;
 use crate::model::{DeliveryStatus, DocumentState, EventKind, Sha256};
 
@@ -32,6 +33,16 @@ impl Cell {
 
     pub fn status(self, text: &str) -> Result<DeliveryStatus, StoreError> {
         DeliveryStatus::parse(text).ok_or_else(|| self.corrupt(format!("unknown delivery status {text:?}")))
+    }
+
+    pub fn role(self, text: &str) -> Result<Role, StoreError> {
+        Role::parse(text).ok_or_else(|| self.corrupt(format!("unknown role {text:?}")))
+    }
+
+    /// A role in a table keyed by text (users, sessions), whose row has no
+    /// number: the problem names the key instead.
+    pub fn role_of(self, key: &str, text: &str) -> Result<Role, StoreError> {
+        Role::parse(text).ok_or_else(|| self.corrupt(format!("{key:?}: unknown role {text:?}")))
     }
 
     pub fn sha256(self, text: &str) -> Result<Sha256, StoreError> {

@@ -25,6 +25,12 @@ pub enum StoreError {
     Corrupt { table: &'static str, row: i64, column: &'static str, problem: String },
     #[error("store configuration, {setting}: {problem}")]
     Config { setting: &'static str, problem: String },
+    #[error("user {0:?} already exists")]
+    UserExists(String),
+    #[error("no user {0:?}")]
+    UserNotFound(String),
+    #[error("an API token named {0:?} already exists (revoke it first)")]
+    TokenExists(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("schema migration: {0}")]

@@ -33,12 +33,14 @@
 //! [`Store::save_memory`] is a compare-and-set on that version, so two
 //! processes never overwrite each other's lessons unseen.
 
+mod access;
 mod any;
 mod decode;
 mod error;
 mod migrations;
 mod model;
 mod postgres;
+mod search;
 mod sqlite;
 
 use std::future::Future;
@@ -48,6 +50,7 @@ use serde_json::{Value, json};
 
 use crate::decode::Cell;
 
+pub use access::{ApiToken, DocumentSearch, Role, Session, User};
 pub use any::AnyStore;
 pub use error::StoreError;
 pub use model::{
@@ -277,6 +280,76 @@ pub trait Store: Send + Sync {
         expected_version: i64,
         memory: Value,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Adds a person who may log in, with a `UserAdded` event by `actor`
+    /// (name and role only) in the same transaction. `UserExists` when the
+    /// name is taken.
+    fn add_user(&self, user: &User, actor: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Sets a person's password hash again, with a `UserPasswordChanged`
+    /// event by `actor`; also ends every session of the person. `UserNotFound`
+    /// when there is no such person.
+    fn set_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        actor: &str,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The person with this login name.
+    fn user(&self, name: &str) -> impl Future<Output = StoreResult<Option<User>>> + Send;
+
+    /// Every person, by name.
+    fn users(&self) -> impl Future<Output = StoreResult<Vec<User>>> + Send;
+
+    /// Stores a new login session (the caller records `UserLoggedIn`) and
+    /// deletes the sessions that expired by its `created_at`. The role stored
+    /// is the person's role in the store at this moment, whatever
+    /// `session.role` says, so a session never carries a role its person
+    /// does not have. `UserNotFound` when there is no such person.
+    fn create_session(&self, session: &Session) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The session with this token hash, if it has not expired at `now`
+    /// (expired ones are left for `create_session` to delete: a lookup on
+    /// every request stays a read).
+    fn session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<Option<Session>>> + Send;
+
+    /// Ends a session (logout); nothing happens for an unknown hash.
+    fn delete_session(&self, token_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Issues an API token (its hash is stored), with an `ApiTokenAdded`
+    /// event by `actor` (name and role only). `TokenExists` when an
+    /// unrevoked token has this name; `Config { setting: "token_hash" }`
+    /// when another token has this hash (a token that was not random).
+    fn add_api_token(
+        &self,
+        name: &str,
+        role: Role,
+        token_hash: &str,
+        actor: &str,
+    ) -> impl Future<Output = StoreResult<ApiToken>> + Send;
+
+    /// The unrevoked token with this hash.
+    fn api_token(&self, token_hash: &str) -> impl Future<Output = StoreResult<Option<ApiToken>>> + Send;
+
+    /// Every token (revoked ones too), by id.
+    fn api_tokens(&self) -> impl Future<Output = StoreResult<Vec<ApiToken>>> + Send;
+
+    /// Revokes a token by name, with an `ApiTokenRevoked` event by `actor`;
+    /// false when no unrevoked token has that name.
+    fn revoke_api_token(&self, name: &str, actor: &str) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Documents matching `search` ([`DocumentSearch::matches`] is the
+    /// rule), newest received first, at most `limit`.
+    fn search_documents(
+        &self,
+        search: &DocumentSearch,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<DocumentRecord>>> + Send;
 }
 
 /// Fills in the states no row has, in `DocumentState::ALL` order.
@@ -289,6 +362,24 @@ fn all_state_counts(counted: Vec<(String, i64)>) -> StoreResult<Vec<(DocumentSta
         }
     }
     Ok(counts)
+}
+
+/// The details of an access event (`UserAdded`, `ApiTokenRevoked`, ...):
+/// the name and role only, never a hash or a token.
+fn access_details(name: &str, role: Role) -> Value {
+    json!({ "name": name, "role": role.as_str() })
+}
+
+/// Why an API token was not inserted: an unrevoked token has the name, or
+/// (a caller that did not draw a random token) another token has the hash.
+fn token_conflict(name: &str, name_taken: bool) -> StoreError {
+    if name_taken {
+        return StoreError::TokenExists(name.to_owned());
+    }
+    StoreError::Config {
+        setting: "token_hash",
+        problem: format!("another API token has the hash of the one issued for {name:?}: draw a new random token"),
+    }
 }
 
 /// The details of a `DeliveryReplayed` event.

@@ -13,12 +13,14 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/sqlite/0001_initial.sql")),
     (2, "memory", include_str!("../migrations/sqlite/0002_memory.sql")),
+    (3, "access", include_str!("../migrations/sqlite/0003_access.sql")),
 ];
 
 /// (version, description, SQL) of each PostgreSQL migration, in order.
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/postgres/0001_initial.sql")),
     (2, "memory", include_str!("../migrations/postgres/0002_memory.sql")),
+    (3, "access", include_str!("../migrations/postgres/0003_access.sql")),
 ];
 
 pub(crate) fn sqlite() -> Migrator {

@@ -176,10 +176,28 @@ pub enum EventKind {
     /// A workflow's owner lifted a hold the monitor put on a feed or group
     /// (review-all after an SLO breach, review after drift).
     HoldReleased,
+    /// An admin added a person who may log in (name and role; never the password).
+    UserAdded,
+    /// A person's password was set again (`prodline user passwd`).
+    UserPasswordChanged,
+    /// A person logged in to the web UI.
+    UserLoggedIn,
+    /// A login was refused (unknown name or wrong password); details name the name tried.
+    LoginFailed,
+    /// A person logged out.
+    UserLoggedOut,
+    /// An admin issued an API token for a machine (its name and role; never the token).
+    ApiTokenAdded,
+    /// An admin revoked an API token.
+    ApiTokenRevoked,
+    /// An owner paused auto-approve for a workflow or one of its feeds: its documents go to review.
+    AutoApprovePaused,
+    /// An owner resumed auto-approve after a pause.
+    AutoApproveResumed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 27] = [
         Self::DocumentReceived,
         Self::DuplicateReceived,
         Self::DocumentStateChanged,
@@ -198,6 +216,15 @@ impl EventKind {
         Self::AlertFired,
         Self::AlertResolved,
         Self::HoldReleased,
+        Self::UserAdded,
+        Self::UserPasswordChanged,
+        Self::UserLoggedIn,
+        Self::LoginFailed,
+        Self::UserLoggedOut,
+        Self::ApiTokenAdded,
+        Self::ApiTokenRevoked,
+        Self::AutoApprovePaused,
+        Self::AutoApproveResumed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -220,6 +247,15 @@ impl EventKind {
             Self::AlertFired => "AlertFired",
             Self::AlertResolved => "AlertResolved",
             Self::HoldReleased => "HoldReleased",
+            Self::UserAdded => "UserAdded",
+            Self::UserPasswordChanged => "UserPasswordChanged",
+            Self::UserLoggedIn => "UserLoggedIn",
+            Self::LoginFailed => "LoginFailed",
+            Self::UserLoggedOut => "UserLoggedOut",
+            Self::ApiTokenAdded => "ApiTokenAdded",
+            Self::ApiTokenRevoked => "ApiTokenRevoked",
+            Self::AutoApprovePaused => "AutoApprovePaused",
+            Self::AutoApproveResumed => "AutoApproveResumed",
         }
     }
 

@@ -13,14 +13,17 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::types::Json;
 use sqlx::{AssertSqlSafe, Connection, Row};
 
+use crate::access::{ApiToken, DocumentSearch, Role, Session, User};
 use crate::decode::Cell;
 use crate::model::{
     Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId,
     DocumentRecord, DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
 };
+use crate::search::{self, Cursor, SearchPages, SqlFilter};
 use crate::{
-    Store, StoreError, StoreResult, all_state_counts, check_change, check_transition, closed_delivery, lease_end,
-    lost_transition, migrations, now, receipt_event, replay_details, replay_document_state, state_change_details,
+    Store, StoreError, StoreResult, access_details, all_state_counts, check_change, check_transition, closed_delivery,
+    lease_end, lost_transition, migrations, now, receipt_event, replay_details, replay_document_state,
+    state_change_details, token_conflict,
 };
 
 const DEFAULT_MAX_CONNECTIONS: u32 = 5;
@@ -35,6 +38,12 @@ macro_rules! document_columns {
 macro_rules! delivery_columns {
     () => {
         "id, document_id, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error"
+    };
+}
+
+macro_rules! token_columns {
+    () => {
+        "id, name, role, token_hash, created_at, revoked_at"
     };
 }
 
@@ -770,6 +779,206 @@ impl Store for PostgresStore {
         };
         Ok(changed.rows_affected() == 1)
     }
+
+    async fn add_user(&self, user: &User, actor: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(StoreError::UserExists(user.name.clone()));
+        }
+        let details = access_details(&user.name, user.role);
+        insert_event(&mut tx, now(), None, EventKind::UserAdded, actor, details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str, actor: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let role: Option<String> =
+            sqlx::query_scalar("UPDATE users SET password_hash = $1 WHERE name = $2 RETURNING role")
+                .bind(password_hash)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(role) = role else { return Err(StoreError::UserNotFound(name.to_owned())) };
+        let role = Cell::new("users", 0, "role").role_of(name, &role)?;
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1").bind(name).execute(&mut *tx).await?;
+        insert_event(&mut tx, now(), None, EventKind::UserPasswordChanged, actor, access_details(name, role)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT name, role, password_hash, created_at FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        // Byte order, as SQLite sorts: the server's collation would sort names differently per locale.
+        let rows = sqlx::query("SELECT name, role, password_hash, created_at FROM users ORDER BY name COLLATE \"C\"")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(session.created_at).execute(&mut *tx).await?;
+        let added = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_name, role, csrf, created_at, expires_at) \
+             SELECT $1, name, role, $2, $3, $4 FROM users WHERE name = $5",
+        )
+        .bind(&session.token_hash)
+        .bind(&session.csrf)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .bind(&session.user)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(StoreError::UserNotFound(session.user.clone()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_name, role, csrf, created_at, expires_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn add_api_token(&self, name: &str, role: Role, token_hash: &str, actor: &str) -> StoreResult<ApiToken> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        // No conflict target: either the hash or the one unrevoked token per name may be taken.
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(token_hash)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            let taken: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = $1 AND revoked_at IS NULL)")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            return Err(token_conflict(name, taken));
+        };
+        insert_event(&mut tx, at, None, EventKind::ApiTokenAdded, actor, access_details(name, role)).await?;
+        tx.commit().await?;
+        let token_hash = token_hash.to_owned();
+        Ok(ApiToken { id, name: name.to_owned(), role, token_hash, created_at: at, revoked_at: None })
+    }
+
+    async fn api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        let rows = sqlx::query(concat!("SELECT ", token_columns!(), " FROM api_tokens ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_api_token(&self, name: &str, actor: &str) -> StoreResult<bool> {
+        let at = now();
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL RETURNING id, role",
+        )
+        .bind(at)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, role)) = row else { return Ok(false) };
+        let role = Cell::new("api_tokens", id, "role").role(&role)?;
+        insert_event(&mut tx, at, None, EventKind::ApiTokenRevoked, actor, access_details(name, role)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn search_documents(&self, search: &DocumentSearch, limit: u32) -> StoreResult<Vec<DocumentRecord>> {
+        search::search(self, search, limit).await
+    }
+}
+
+impl SearchPages for PostgresStore {
+    async fn search_page(
+        &self,
+        filter: &SqlFilter,
+        after: Option<Cursor>,
+        size: u32,
+    ) -> StoreResult<Vec<DocumentRecord>> {
+        // Lax jsonpath: a decision without orders, or with something else
+        // there, yields nothing instead of failing the query.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            document_columns!(),
+            " FROM documents WHERE ($1::TEXT IS NULL OR meta->>'workflow' = $1) \
+             AND ($2::TEXT IS NULL OR state = $2) AND ($3::TIMESTAMPTZ IS NULL OR received_at >= $3) \
+             AND ($4::TIMESTAMPTZ IS NULL OR received_at < $4) \
+             AND ($5::TEXT IS NULL OR sender ILIKE $5 ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM jsonb_path_query(decision, '$.orders[*].order.customer_id') AS v(id) \
+             WHERE v.id #>> '{}' ILIKE $5 ESCAPE '\\')) \
+             AND ($6::TEXT IS NULL OR file_name ILIKE $6 ESCAPE '\\' \
+             OR EXISTS (SELECT 1 FROM jsonb_path_query(decision, '$.orders[*].order.customer_po') AS v(po) \
+             WHERE v.po #>> '{}' ILIKE $6 ESCAPE '\\')) \
+             AND ($7::TIMESTAMPTZ IS NULL OR received_at < $7 OR (received_at = $7 AND id < $8::BIGINT)) \
+             ORDER BY received_at DESC, id DESC LIMIT $9"
+        ))
+        .bind(filter.workflow.as_deref())
+        .bind(filter.state)
+        .bind(filter.received_from)
+        .bind(filter.received_before)
+        .bind(filter.customer.as_deref())
+        .bind(filter.po.as_deref())
+        .bind(after.map(|cursor| cursor.received_at))
+        .bind(after.map(|cursor| cursor.id.0))
+        .bind(i64::from(size))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(document_from_row).collect()
+    }
 }
 
 /// One change of `apply_changes`, inside its transaction: `Ok(Err(..))` when
@@ -951,6 +1160,40 @@ fn event_from_row(row: &PgRow) -> StoreResult<Event> {
         kind: Cell::new("events", id, "kind").kind(row.try_get("kind")?)?,
         actor: row.try_get("actor")?,
         details: details.0,
+    })
+}
+
+fn user_from_row(row: &PgRow) -> StoreResult<User> {
+    let name: String = row.try_get("name")?;
+    Ok(User {
+        role: Cell::new("users", 0, "role").role_of(&name, row.try_get("role")?)?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+        name,
+    })
+}
+
+fn session_from_row(row: &PgRow) -> StoreResult<Session> {
+    let user: String = row.try_get("user_name")?;
+    Ok(Session {
+        token_hash: row.try_get("token_hash")?,
+        role: Cell::new("sessions", 0, "role").role_of(&user, row.try_get("role")?)?,
+        csrf: row.try_get("csrf")?,
+        created_at: row.try_get("created_at")?,
+        expires_at: row.try_get("expires_at")?,
+        user,
+    })
+}
+
+fn token_from_row(row: &PgRow) -> StoreResult<ApiToken> {
+    let id: i64 = row.try_get("id")?;
+    Ok(ApiToken {
+        id,
+        name: row.try_get("name")?,
+        role: Cell::new("api_tokens", id, "role").role(row.try_get("role")?)?,
+        token_hash: row.try_get("token_hash")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
     })
 }
 

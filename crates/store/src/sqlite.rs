@@ -17,14 +17,17 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::access::{ApiToken, DocumentSearch, Role, Session, User};
 use crate::decode::Cell;
 use crate::model::{
     Claimed, Delivery, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId,
     DocumentRecord, DocumentState, Event, EventId, EventKind, NewDelivery, Receipt, Received, Settled, Sha256,
 };
+use crate::search::{self, Cursor, SearchPages, SqlFilter};
 use crate::{
-    Store, StoreClock, StoreError, StoreResult, all_state_counts, check_change, check_transition, closed_delivery,
-    lease_end, lost_transition, migrations, receipt_event, replay_details, replay_document_state, state_change_details,
+    Store, StoreClock, StoreError, StoreResult, access_details, all_state_counts, check_change, check_transition,
+    closed_delivery, lease_end, lost_transition, migrations, receipt_event, replay_details, replay_document_state,
+    state_change_details, token_conflict,
 };
 
 /// How long a writer waits for another writer's lock before giving up.
@@ -41,6 +44,12 @@ macro_rules! document_columns {
 macro_rules! delivery_columns {
     () => {
         "id, document_id, target, idempotency_key, payload, status, attempts, next_attempt_at, last_error"
+    };
+}
+
+macro_rules! token_columns {
+    () => {
+        "id, name, role, token_hash, created_at, revoked_at"
     };
 }
 
@@ -752,6 +761,211 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(changed.rows_affected() == 1)
     }
+
+    async fn add_user(&self, user: &User, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let added = sqlx::query(
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.created_at.timestamp_micros())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(StoreError::UserExists(user.name.clone()));
+        }
+        let details = access_details(&user.name, user.role);
+        insert_event(&mut tx, self.now(), None, EventKind::UserAdded, actor, details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_password(&self, name: &str, password_hash: &str, actor: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        let role: Option<String> =
+            sqlx::query_scalar("UPDATE users SET password_hash = ? WHERE name = ? RETURNING role")
+                .bind(password_hash)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(role) = role else { return Err(StoreError::UserNotFound(name.to_owned())) };
+        let role = Cell::new("users", 0, "role").role_of(name, &role)?;
+        sqlx::query("DELETE FROM sessions WHERE user_name = ?").bind(name).execute(&mut *tx).await?;
+        insert_event(&mut tx, self.now(), None, EventKind::UserPasswordChanged, actor, access_details(name, role))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query("SELECT name, role, password_hash, created_at FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query("SELECT name, role, password_hash, created_at FROM users ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn create_session(&self, session: &Session) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(session.created_at.timestamp_micros())
+            .execute(&mut *tx)
+            .await?;
+        let added = sqlx::query(
+            "INSERT INTO sessions (token_hash, user_name, role, csrf, created_at, expires_at) \
+             SELECT ?, name, role, ?, ?, ? FROM users WHERE name = ?",
+        )
+        .bind(&session.token_hash)
+        .bind(&session.csrf)
+        .bind(session.created_at.timestamp_micros())
+        .bind(session.expires_at.timestamp_micros())
+        .bind(&session.user)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added == 0 {
+            return Err(StoreError::UserNotFound(session.user.clone()));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_name, role, csrf, created_at, expires_at FROM sessions \
+             WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now.timestamp_micros())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn add_api_token(&self, name: &str, role: Role, token_hash: &str, actor: &str) -> StoreResult<ApiToken> {
+        let at = self.now();
+        let mut tx = self.write().await?;
+        // No conflict target: either the hash or the one unrevoked token per name may be taken.
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(name)
+        .bind(role.as_str())
+        .bind(token_hash)
+        .bind(at.timestamp_micros())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else {
+            let taken: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE name = ? AND revoked_at IS NULL)")
+                    .bind(name)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            return Err(token_conflict(name, taken));
+        };
+        insert_event(&mut tx, at, None, EventKind::ApiTokenAdded, actor, access_details(name, role)).await?;
+        tx.commit().await?;
+        let token_hash = token_hash.to_owned();
+        Ok(ApiToken { id, name: name.to_owned(), role, token_hash, created_at: at, revoked_at: None })
+    }
+
+    async fn api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    async fn api_tokens(&self) -> StoreResult<Vec<ApiToken>> {
+        let rows = sqlx::query(concat!("SELECT ", token_columns!(), " FROM api_tokens ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_api_token(&self, name: &str, actor: &str) -> StoreResult<bool> {
+        let at = self.now();
+        let mut tx = self.write().await?;
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING id, role",
+        )
+        .bind(at.timestamp_micros())
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, role)) = row else { return Ok(false) };
+        let role = Cell::new("api_tokens", id, "role").role(&role)?;
+        insert_event(&mut tx, at, None, EventKind::ApiTokenRevoked, actor, access_details(name, role)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn search_documents(&self, search: &DocumentSearch, limit: u32) -> StoreResult<Vec<DocumentRecord>> {
+        search::search(self, search, limit).await
+    }
+}
+
+impl SearchPages for SqliteStore {
+    async fn search_page(
+        &self,
+        filter: &SqlFilter,
+        after: Option<Cursor>,
+        size: u32,
+    ) -> StoreResult<Vec<DocumentRecord>> {
+        // `fullkey` keeps json_extract on the decision itself, whatever the
+        // array holds (json_extract on a bare string element would fail).
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            document_columns!(),
+            " FROM documents WHERE (?1 IS NULL OR json_extract(meta, '$.workflow') = ?1) \
+             AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR received_at >= ?3) \
+             AND (?4 IS NULL OR received_at < ?4) \
+             AND (?5 IS NULL OR sender LIKE ?5 ESCAPE '\\' OR EXISTS (SELECT 1 FROM \
+             json_each(documents.decision, '$.orders') AS o \
+             WHERE json_extract(documents.decision, o.fullkey || '.order.customer_id') LIKE ?5 ESCAPE '\\')) \
+             AND (?6 IS NULL OR file_name LIKE ?6 ESCAPE '\\' OR EXISTS (SELECT 1 FROM \
+             json_each(documents.decision, '$.orders') AS o \
+             WHERE json_extract(documents.decision, o.fullkey || '.order.customer_po') LIKE ?6 ESCAPE '\\')) \
+             AND (?7 IS NULL OR received_at < ?7 OR (received_at = ?7 AND id < ?8)) \
+             ORDER BY received_at DESC, id DESC LIMIT ?9"
+        ))
+        .bind(filter.workflow.as_deref())
+        .bind(filter.state)
+        .bind(filter.received_from.map(|at| at.timestamp_micros()))
+        .bind(filter.received_before.map(|at| at.timestamp_micros()))
+        .bind(filter.customer.as_deref())
+        .bind(filter.po.as_deref())
+        .bind(after.map(|cursor| cursor.received_at.timestamp_micros()))
+        .bind(after.map(|cursor| cursor.id.0))
+        .bind(i64::from(size))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(document_from_row).collect()
+    }
 }
 
 /// One change of `apply_changes`, inside its transaction: `Ok(Err(..))` when
@@ -940,6 +1154,44 @@ fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
         kind: cell("kind").kind(row.try_get("kind")?)?,
         actor: row.try_get("actor")?,
         details: json_text(cell("details"), row.try_get("details")?)?,
+    })
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<User> {
+    let name: String = row.try_get("name")?;
+    let cell = |column| Cell::new("users", 0, column);
+    Ok(User {
+        role: cell("role").role_of(&name, row.try_get("role")?)?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: time(cell("created_at"), row.try_get("created_at")?)?,
+        name,
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> StoreResult<Session> {
+    let user: String = row.try_get("user_name")?;
+    let cell = |column| Cell::new("sessions", 0, column);
+    Ok(Session {
+        token_hash: row.try_get("token_hash")?,
+        role: cell("role").role_of(&user, row.try_get("role")?)?,
+        csrf: row.try_get("csrf")?,
+        created_at: time(cell("created_at"), row.try_get("created_at")?)?,
+        expires_at: time(cell("expires_at"), row.try_get("expires_at")?)?,
+        user,
+    })
+}
+
+fn token_from_row(row: &SqliteRow) -> StoreResult<ApiToken> {
+    let id: i64 = row.try_get("id")?;
+    let cell = |column| Cell::new("api_tokens", id, column);
+    let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+    Ok(ApiToken {
+        id,
+        name: row.try_get("name")?,
+        role: cell("role").role(row.try_get("role")?)?,
+        token_hash: row.try_get("token_hash")?,
+        created_at: time(cell("created_at"), row.try_get("created_at")?)?,
+        revoked_at: revoked_at.map(|micros| time(cell("revoked_at"), micros)).transpose()?,
     })
 }
 

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use prodline_store::{
-    AnyStore, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId, DocumentState,
-    EventId, EventKind, NewDelivery, PgConfig, PostgresStore, Received, Settled, Sha256, SqliteStore, Store,
-    StoreError, to_micros_precision,
+    AnyStore, DeliveryDone, DeliveryFilter, DeliveryId, DeliveryStatus, DocumentChange, DocumentId, DocumentSearch,
+    DocumentState, EventId, EventKind, NewDelivery, PgConfig, PostgresStore, Received, Role, Session, Settled, Sha256,
+    SqliteStore, Store, StoreError, User, to_micros_precision,
 };
 use serde_json::json;
 
@@ -39,7 +39,7 @@ fn binary_bytes() -> Vec<u8> {
 /// database again: for a restart, and for a second handle (a second worker).
 async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> TestResult {
     let store = open().await;
-    assert_eq!(store.schema_version().await?, 2);
+    assert_eq!(store.schema_version().await?, 3);
 
     // Blobs: binary bytes round-trip under their SHA-256.
     let bytes = binary_bytes();
@@ -97,7 +97,9 @@ async fn story<S: Store>(open: impl AsyncFn() -> S, close: impl AsyncFn(S)) -> T
     let second = open().await;
     memory_story(&store, &second).await?;
     batch_story(&store, &second).await?;
+    access_story(&store, &second).await?;
     close(second).await;
+    search_story(&store).await?;
     close(store).await;
     Ok(())
 }
@@ -411,6 +413,311 @@ async fn memory_story<S: Store>(one: &S, two: &S) -> TestResult {
     assert!(one.save_memory("orders", 2, json!({ "learned": ["a", "b", "c"] })).await?);
     assert_eq!(one.load_memory("other").await?, None, "memories are per workflow");
     assert_eq!(two.load_memory("orders").await?.map(|(version, _)| version), Some(3));
+    Ok(())
+}
+
+/// People, sessions and API tokens: refusals, expiry, revocation, and an
+/// audit event for each change that never holds a secret.
+async fn access_story<S: Store>(one: &S, two: &S) -> TestResult {
+    let before = last_event(one).await?;
+    assert_eq!(one.users().await?, []);
+    let t0 = at(2026, 12, 1, 8);
+    let alice = person("alice", Role::Admin, t0);
+    let bob = person("bob", Role::Reviewer, t0);
+    one.add_user(&bob, "setup").await?;
+    one.add_user(&alice, "setup").await?;
+    let taken = two.add_user(&person("alice", Role::Reviewer, t0), "bob").await;
+    assert!(matches!(&taken, Err(StoreError::UserExists(name)) if name == "alice"), "{taken:?}");
+    assert_eq!(two.user("alice").await?, Some(alice.clone()), "the refused add changed nothing");
+    assert_eq!(two.user("nobody").await?, None);
+    assert_eq!(two.users().await?, [alice.clone(), bob.clone()], "by name");
+
+    session_story(one, two, t0).await?;
+    token_story(one, two).await?;
+    check_access_events(one, before).await
+}
+
+async fn session_story<S: Store>(one: &S, two: &S, t0: DateTime<Utc>) -> TestResult {
+    let hour = TimeDelta::hours(1);
+    // Bob claims admin: the store keeps his role at login.
+    let bobs = session("hash-bob-1", "bob", Role::Admin, t0, t0 + hour);
+    one.create_session(&bobs).await?;
+    let found = two.session("hash-bob-1", t0 + TimeDelta::minutes(30)).await?;
+    assert_eq!(found, Some(Session { role: Role::Reviewer, ..bobs.clone() }));
+    assert_eq!(two.session("hash-bob-1", t0 + hour).await?, None, "expired at expires_at");
+    assert_eq!(two.session("hash-unknown", t0).await?, None);
+    let nobody = one.create_session(&session("hash-x", "nobody", Role::Admin, t0, t0 + hour)).await;
+    assert!(matches!(&nobody, Err(StoreError::UserNotFound(name)) if name == "nobody"), "{nobody:?}");
+
+    one.delete_session("hash-bob-1").await?;
+    assert_eq!(two.session("hash-bob-1", t0).await?, None, "logged out");
+    one.delete_session("hash-bob-1").await?;
+
+    // A new login clears sessions that expired by its time.
+    one.create_session(&session("hash-bob-short", "bob", Role::Reviewer, t0, t0 + TimeDelta::minutes(1))).await?;
+    assert!(two.session("hash-bob-short", t0).await?.is_some());
+    let later = t0 + TimeDelta::hours(2);
+    one.create_session(&session("hash-bob-2", "bob", Role::Reviewer, later, later + hour)).await?;
+    one.create_session(&session("hash-alice-1", "alice", Role::Admin, later, later + hour)).await?;
+    assert_eq!(two.session("hash-bob-short", t0).await?, None, "deleted by the later login");
+
+    // A new password ends every session of its person, and only theirs.
+    two.set_password("bob", "$argon2id$v=19$new-secret-of-bob", "alice").await?;
+    let Some(bob) = one.user("bob").await? else { panic!("bob vanished") };
+    assert_eq!(bob.password_hash, "$argon2id$v=19$new-secret-of-bob");
+    assert_eq!(one.session("hash-bob-2", later).await?, None, "bob's sessions ended");
+    assert!(one.session("hash-alice-1", later).await?.is_some(), "alice's session stays");
+    let missing = one.set_password("nobody", "$argon2id$x", "alice").await;
+    assert!(matches!(&missing, Err(StoreError::UserNotFound(name)) if name == "nobody"), "{missing:?}");
+    Ok(())
+}
+
+async fn token_story<S: Store>(one: &S, two: &S) -> TestResult {
+    let issued = one.add_api_token("edi-gateway", Role::Owner, "token-hash-1", "alice").await?;
+    assert_eq!((issued.name.as_str(), issued.role, issued.revoked_at), ("edi-gateway", Role::Owner, None));
+    assert_eq!(two.api_token("token-hash-1").await?, Some(issued.clone()));
+    assert_eq!(two.api_token("token-hash-unknown").await?, None);
+    let twice = two.add_api_token("edi-gateway", Role::Admin, "token-hash-2", "alice").await;
+    assert!(matches!(&twice, Err(StoreError::TokenExists(name)) if name == "edi-gateway"), "{twice:?}");
+    let same_hash = two.add_api_token("portal", Role::Reviewer, "token-hash-1", "alice").await;
+    assert!(matches!(&same_hash, Err(StoreError::Config { setting: "token_hash", .. })), "{same_hash:?}");
+    assert_eq!(one.api_tokens().await?, std::slice::from_ref(&issued), "refused tokens are not stored");
+
+    assert!(two.revoke_api_token("edi-gateway", "alice").await?);
+    assert!(!one.revoke_api_token("edi-gateway", "alice").await?, "already revoked");
+    assert!(!one.revoke_api_token("never-issued", "alice").await?);
+    assert_eq!(one.api_token("token-hash-1").await?, None, "a revoked token no longer opens anything");
+
+    let again = one.add_api_token("edi-gateway", Role::Reviewer, "token-hash-2", "alice").await?;
+    assert!(again.id > issued.id);
+    assert_eq!(two.api_token("token-hash-2").await?, Some(again.clone()));
+    let all = two.api_tokens().await?;
+    assert_eq!(
+        all.iter().map(|t| (t.id, t.revoked_at.is_some())).collect::<Vec<_>>(),
+        [(issued.id, true), (again.id, false)]
+    );
+    Ok(())
+}
+
+async fn check_access_events<S: Store>(store: &S, before: EventId) -> TestResult {
+    use EventKind::*;
+    let events = store.events_since(before, 100).await?;
+    let trail: Vec<(EventKind, &str, serde_json::Value)> =
+        events.iter().map(|e| (e.kind, e.actor.as_str(), e.details.clone())).collect();
+    let named = |name: &str, role: &str| json!({ "name": name, "role": role });
+    assert_eq!(
+        trail,
+        [
+            (UserAdded, "setup", named("bob", "reviewer")),
+            (UserAdded, "setup", named("alice", "admin")),
+            (UserPasswordChanged, "alice", named("bob", "reviewer")),
+            (ApiTokenAdded, "alice", named("edi-gateway", "owner")),
+            (ApiTokenRevoked, "alice", named("edi-gateway", "owner")),
+            (ApiTokenAdded, "alice", named("edi-gateway", "reviewer")),
+        ]
+    );
+    assert!(events.iter().all(|e| e.document_id.is_none()));
+    for event in &events {
+        let details = event.details.to_string();
+        assert!(!details.contains("secret") && !details.contains("hash"), "a secret in {details}");
+    }
+    Ok(())
+}
+
+async fn last_event<S: Store>(store: &S) -> Result<EventId, StoreError> {
+    let mut last = EventId(0);
+    loop {
+        let page = store.events_since(last, 1000).await?;
+        let Some(event) = page.last() else { return Ok(last) };
+        last = event.id;
+    }
+}
+
+fn at(year: i32, month: u32, day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(year, month, day, hour, 0, 0).single().unwrap_or_default()
+}
+
+fn person(name: &str, role: Role, created_at: DateTime<Utc>) -> User {
+    let password_hash = format!("$argon2id$v=19$m=19456,t=2,p=1$secret-of-{name}");
+    User { name: name.to_owned(), role, password_hash, created_at }
+}
+
+fn session(hash: &str, user: &str, role: Role, created_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Session {
+    let (token_hash, user, csrf) = (hash.to_owned(), user.to_owned(), format!("csrf-{hash}"));
+    Session { token_hash, user, role, csrf, created_at, expires_at }
+}
+
+/// A searchable document: received at `received_at` for `workflow`, its
+/// decision planning `orders` (customer id, PO).
+struct Searchable<'a> {
+    file_name: &'a str,
+    from: Option<&'a str>,
+    workflow: &'a str,
+    day: u32,
+    orders: &'a [(&'a str, &'a str)],
+    state: DocumentState,
+}
+
+async fn receive_searchable<S: Store>(store: &S, doc: &Searchable<'_>) -> Result<DocumentId, StoreError> {
+    let received = Received {
+        source: "search".to_owned(),
+        file_name: doc.file_name.to_owned(),
+        received_at: at(2027, 1, doc.day, 12),
+        from: doc.from.map(str::to_owned),
+        bytes: format!("search story: {}", doc.file_name).into_bytes(),
+        meta: json!({ "workflow": doc.workflow, "content_type": "text/plain" }),
+    };
+    let id = store.receive(received).await?.document_id;
+    if !doc.orders.is_empty() {
+        let orders: Vec<_> = doc
+            .orders
+            .iter()
+            .map(|(customer, po)| json!({ "order": { "customer_id": customer, "customer_po": po }, "revision": false }))
+            .collect();
+        // A top-level field and the key names themselves must never match a filter.
+        let decision = json!({ "decision": "review", "orders": orders, "note": "NORDWIND called", "reasons": [] });
+        store.set_decision(id, "pipeline", decision).await?;
+    }
+    if doc.state != DocumentState::Received {
+        store.transition(id, DocumentState::Received, doc.state, "pipeline", json!({})).await?;
+    }
+    Ok(id)
+}
+
+/// Search by workflow, state, received time, customer and PO; every filter
+/// alone and combined, matched against the parsed decision, not its text.
+async fn search_story<S: Store>(store: &S) -> TestResult {
+    use DocumentState::*;
+    let docs = [
+        Searchable {
+            file_name: "zenith-order.pdf",
+            from: Some("orders@zenith-tools.example"),
+            workflow: "wf-north",
+            day: 1,
+            orders: &[("ZENITH", "ZX-4711")],
+            state: Decided,
+        },
+        Searchable {
+            file_name: "scan 50%_off.pdf",
+            from: Some("buyer@nordwind.example"),
+            workflow: "wf-north",
+            day: 2,
+            orders: &[("NORDWIND", "NW-100%"), ("NORDWIND", "NW-200")],
+            state: InReview,
+        },
+        Searchable {
+            file_name: "edi-batch.x12",
+            from: None,
+            workflow: "wf-south",
+            day: 3,
+            orders: &[("ZENITH", "ZX-4712")],
+            state: InReview,
+        },
+        Searchable {
+            file_name: "portal.json",
+            from: Some("noreply@portal.example"),
+            workflow: "wf-south",
+            day: 4,
+            orders: &[("ACME-7", "zenith-ref")],
+            state: Received,
+        },
+        Searchable {
+            file_name: "ZX-4711-copy.csv",
+            from: Some("Einkauf@Müller.example"),
+            workflow: "wf-south",
+            day: 5,
+            orders: &[],
+            state: Received,
+        },
+    ];
+    let mut ids = Vec::new();
+    for doc in &docs {
+        ids.push(receive_searchable(store, doc).await?);
+    }
+    let [d1, d2, d3, d4, d5] = ids[..] else { panic!("five documents") };
+    let find = async |search: DocumentSearch| -> Result<Vec<DocumentId>, StoreError> {
+        Ok(store.search_documents(&search, 100).await?.iter().map(|d| d.id).collect())
+    };
+    let text = |value: &str| Some(value.to_owned());
+    let all = DocumentSearch::default();
+
+    // Each filter alone.
+    assert_eq!(find(DocumentSearch { workflow: text("wf-north"), ..all.clone() }).await?, [d2, d1], "newest first");
+    assert_eq!(find(DocumentSearch { workflow: text("wf-south"), ..all.clone() }).await?, [d5, d4, d3]);
+    let in_review = find(DocumentSearch { state: Some(InReview), ..all.clone() }).await?;
+    let listed: BTreeSet<DocumentId> = store.list(InReview, 10_000).await?.iter().map(|d| d.id).collect();
+    assert_eq!(in_review.iter().copied().collect::<BTreeSet<_>>(), listed);
+    assert_eq!(in_review[..2], [d3, d2]);
+    let range = DocumentSearch {
+        received_from: Some(at(2027, 1, 2, 0)),
+        received_before: Some(at(2027, 1, 4, 0)),
+        ..all.clone()
+    };
+    assert_eq!(find(range.clone()).await?, [d3, d2]);
+    let since = DocumentSearch { received_from: Some(at(2027, 1, 1, 12)), ..all.clone() };
+    assert_eq!(find(since).await?, [d5, d4, d3, d2, d1], "the start is inclusive");
+    let until = DocumentSearch { received_before: Some(at(2027, 1, 1, 12)), ..all.clone() };
+    assert!(!find(until).await?.contains(&d1), "the end is exclusive");
+
+    let customer = |value: &str| DocumentSearch { customer: text(value), ..all.clone() };
+    assert_eq!(find(customer("zenith")).await?, [d3, d1], "a PO naming zenith (d4) is no customer");
+    assert_eq!(find(customer("  Zenith ")).await?, [d3, d1], "blanks around are ignored");
+    assert_eq!(find(customer("nordwind")).await?, [d2], "another field of the decision (d4's note) never counts");
+    assert_eq!(find(customer("customer_id")).await?, [], "a key name is no value");
+    assert_eq!(find(customer("MÜLLER")).await?, [d5], "the sender, case folded beyond ASCII");
+    assert_eq!(find(customer("zx-4711")).await?, [], "a PO is no customer");
+
+    let po = |value: &str| DocumentSearch { po: text(value), ..all.clone() };
+    assert_eq!(find(po("zx-4711")).await?, [d5, d1], "the file name or a planned PO");
+    assert_eq!(find(po("ZENITH")).await?, [d4, d1], "a customer id (d3) is no PO");
+    assert_eq!(find(po("nw-200")).await?, [d2], "any planned order");
+    assert_eq!(find(po("100%")).await?, [d2]);
+    assert_eq!(find(po("%_")).await?, [d2], "% and _ match literally");
+    assert_eq!(find(po("1%")).await?, [], "not as wildcards");
+    assert_eq!(find(po("customer_po")).await?, []);
+    let blank = DocumentSearch { workflow: text("wf-north"), po: text("  "), customer: text(""), ..all.clone() };
+    assert_eq!(find(blank).await?, [d2, d1], "blank text filters are no filters");
+
+    // Combined.
+    let south_zenith = DocumentSearch { workflow: text("wf-south"), customer: text("zenith"), ..all.clone() };
+    assert_eq!(find(south_zenith).await?, [d3]);
+    assert_eq!(find(DocumentSearch { state: Some(Decided), ..customer("zenith") }).await?, [d1]);
+    assert_eq!(find(DocumentSearch { po: text("4712"), ..customer("zenith") }).await?, [d3]);
+    let narrow = DocumentSearch { workflow: text("wf-north"), state: Some(InReview), po: text("NW"), ..range };
+    assert_eq!(find(narrow).await?, [d2]);
+    assert_eq!(find(DocumentSearch { state: Some(Posted), ..customer("zenith") }).await?, []);
+
+    // Limits, and pages beyond the first when Rust decides alone.
+    let south = DocumentSearch { workflow: text("wf-south"), ..all.clone() };
+    let first_two: Vec<DocumentId> = store.search_documents(&south, 2).await?.iter().map(|d| d.id).collect();
+    assert_eq!(first_two, [d5, d4]);
+    assert!(store.search_documents(&south, 0).await?.is_empty());
+    search_pages_story(store).await
+}
+
+/// More candidates than one page, all received at the same time (so the
+/// page cursor's id tie-break matters): the SQL takes `Zoe@Bulk` for
+/// `zoë@bülk` (a letter beyond ASCII matches any one character there), and
+/// the exact rule drops them.
+async fn search_pages_story<S: Store>(store: &S) -> TestResult {
+    let mut ids = Vec::new();
+    for n in 0..120 {
+        let received = Received {
+            source: "search-bulk".to_owned(),
+            file_name: format!("bulk-{n}.csv"),
+            received_at: at(2026, 12, 24, 12),
+            from: Some(if n % 2 == 0 { "Zoë@Bülk.example" } else { "Zoe@Bulk.example" }.to_owned()),
+            bytes: format!("bulk {n}").into_bytes(),
+            meta: json!({}),
+        };
+        ids.push(store.receive(received).await?.document_id);
+    }
+    let wanted: Vec<DocumentId> = ids.iter().step_by(2).rev().copied().collect();
+    let search = DocumentSearch { customer: Some("ZOË@BÜLK".to_owned()), ..DocumentSearch::default() };
+    let found: Vec<DocumentId> = store.search_documents(&search, 1000).await?.iter().map(|d| d.id).collect();
+    assert_eq!(found, wanted, "every match over several pages, newest (highest id) first");
+    let some: Vec<DocumentId> = store.search_documents(&search, 55).await?.iter().map(|d| d.id).collect();
+    assert_eq!(some, wanted[..55]);
     Ok(())
 }
 

@@ -15,12 +15,14 @@
 //! this module reads no config). [`plan`] ranks candidate workflows read by
 //! [`parse_candidates`] and proposes the first five. Both reports are serde
 //! structs (stable JSON field names) with a Markdown rendering
-//! ([`audit_markdown`], [`plan_markdown`]).
+//! ([`audit_markdown`], [`plan_markdown`]); the audit also as one HTML
+//! page ([`audit_html`]).
 //!
 //! Architecture Invariant: `teardown` does no I/O except
 //! [`load_candidates`] reading the one file it is given.
 
 mod audit;
+mod html;
 pub mod keys;
 mod plan;
 mod render;
@@ -29,6 +31,7 @@ pub use audit::{
     AccuracyFacts, Area, AreaScore, AuditFacts, AuditReport, EvalFacts, Finding, IntegrationFacts, MAX_GAP_POINTS,
     MIN_EVAL_DOCUMENTS, MIN_LOWER_BOUND, OperatingFacts, Owner, Status, ValueFacts, audit,
 };
+pub use html::audit_html;
 pub use plan::{
     Candidate, CandidateProblem, CandidatesError, DataAtHand, FORMULA, Feasibility, HOURS_PER_FTE, PROPOSED,
     PlanReport, RankedCandidate, Risk, load_candidates, parse_candidates, plan,

@@ -4,9 +4,10 @@
 //! side: a decision (`DecisionRecorded`, with its [`Watch`] record), where
 //! routing sent it (`DocumentStateChanged` by the pipeline), a reviewer's
 //! verdict (the label: `ReviewApproved`, `ReviewEdited`, `ReviewRejected`),
-//! deliveries posted, and the monitor's own alerts and the holds an owner
-//! released. [`Ledger::ingest`] takes events in log order and can be fed
-//! again with the newer ones, so a running runtime reads each event once.
+//! deliveries posted, the monitor's own alerts, the holds an owner
+//! released, and the pauses of auto-approve an owner set and lifted.
+//! [`Ledger::ingest`] takes events in log order and can be fed again with
+//! the newer ones, so a running runtime reads each event once.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::record::Watch;
+use crate::pause::{Pause, event_subject};
 use crate::process::StoredDecision;
 
 /// Events read per store call.
@@ -96,6 +98,8 @@ pub struct Ledger {
     pub history: Vec<(bool, AlertRecord)>,
     /// Holds released by an owner: hold key → when.
     pub released: BTreeMap<String, DateTime<Utc>>,
+    /// Auto-approve paused and not resumed: (workflow, feed or `all`) → the pause.
+    pub pauses: BTreeMap<(String, String), Pause>,
 }
 
 impl Ledger {
@@ -139,6 +143,17 @@ impl Ledger {
             EventKind::HoldReleased => {
                 if let Some(key) = event.details.get("hold").and_then(Value::as_str) {
                     self.released.insert(key.to_owned(), as_of(event));
+                }
+            }
+            EventKind::AutoApprovePaused => {
+                // A second pause of the same subject (two owners at once) keeps the first: "since when".
+                if let (Some(subject), Some(pause)) = (event_subject(event), Pause::of_event(event)) {
+                    self.pauses.entry(subject).or_insert(pause);
+                }
+            }
+            EventKind::AutoApproveResumed => {
+                if let Some(subject) = event_subject(event) {
+                    self.pauses.remove(&subject);
                 }
             }
             _ => {

@@ -71,6 +71,10 @@ const DRIFT_SIGNAL: Metric = gauge("prodline_drift_signal", "A drift signal's fi
 const DRIFTING: Metric = gauge("prodline_drift_drifting", "1 when any drift signal of the feed fired.");
 const ALERTS: Metric = gauge("prodline_alerts_firing", "Alert conditions firing now.");
 const HOLDS: Metric = gauge("prodline_holds", "Feeds and groups held in review.");
+const PAUSED: Metric = gauge(
+    "prodline_auto_approve_paused",
+    "1 for each workflow (subject all) or feed whose auto-approve a person paused (also counted in prodline_holds).",
+);
 const FEED_SILENT: Metric = gauge("prodline_feed_silent", "1 when the feed is silent past its cadence.");
 const FEED_SILENCE: Metric =
     gauge("prodline_feed_silent_business_seconds", "Working seconds since the feed's last document.");
@@ -84,7 +88,7 @@ const KPI_HOURS: Metric = gauge("prodline_kpi_hours_saved", "KPI: hours saved th
 const KPI_FTE: Metric = gauge("prodline_kpi_fte_saved", "KPI: FTE saved this month (net of review).");
 
 /// Every metric, in the order of the exposition.
-const METRICS: [&Metric; 29] = [
+const METRICS: [&Metric; 30] = [
     &DECIDED,
     &TOUCHLESS,
     &ACCURACY,
@@ -105,6 +109,7 @@ const METRICS: [&Metric; 29] = [
     &DRIFTING,
     &ALERTS,
     &HOLDS,
+    &PAUSED,
     &FEED_SILENT,
     &FEED_SILENCE,
     &FEED_THRESHOLD,
@@ -181,6 +186,9 @@ fn workflow_samples(out: &mut Exposition, status: &WorkflowStatus) {
     }
     out.sample(&ALERTS, &workflow, status.alerts.len() as f64);
     out.sample(&HOLDS, &workflow, status.holds.len() as f64);
+    for pause in &status.pauses {
+        out.sample(&PAUSED, &[("workflow", status.workflow.as_str()), ("subject", pause.subject())], 1.0);
+    }
     for feed in &status.liveness {
         let labels = [("workflow", status.workflow.as_str()), ("feed", feed.feed.as_str())];
         out.sample(&FEED_SILENT, &labels, flag(feed.status.silent));

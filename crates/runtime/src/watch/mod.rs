@@ -1,6 +1,7 @@
 //! Watching each workflow: accuracy SLO from the audit sample, drift and
 //! liveness per feed, cost against the budget line, the KPI; alerts to the
-//! owner and holds that send documents to review.
+//! owner and holds that send documents to review, the owner's pauses of
+//! auto-approve among them.
 //!
 //! The monitor is a reader of the audit trail ([`Ledger`]) plus the pure
 //! statistics of `prodline-monitor`; what it decides (an alert fired or
@@ -27,6 +28,7 @@ use prodline_monitor::liveness::{Cadence, Calendar, FeedStatus, check_feed};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use crate::pause::Pause;
 pub use drift::FeedDrift;
 pub use ledger::{AlertRecord, Entry, Ledger, Route, Verdict};
 pub use pass::{AlertChange, MONITOR, notify, watch_step};
@@ -56,6 +58,8 @@ pub struct WorkflowStatus {
     pub alerts: Vec<Condition>,
     /// Feeds and groups whose documents go to review whatever their decision.
     pub holds: Vec<Hold>,
+    /// Auto-approve paused by a person (each also a hold, `paused`): who, when, why.
+    pub pauses: Vec<Pause>,
 }
 
 /// One feed's liveness.
@@ -86,6 +90,8 @@ pub enum HoldReason {
     Drift,
     /// A group whose SLO is breached, under `on_breach = "review_all"`.
     SloBreach,
+    /// A person paused auto-approve of the workflow (`all`) or of a feed.
+    Paused,
 }
 
 impl HoldReason {
@@ -93,6 +99,7 @@ impl HoldReason {
         match self {
             HoldReason::Drift => "drift",
             HoldReason::SloBreach => "slo_breach",
+            HoldReason::Paused => "paused",
         }
     }
 }
@@ -101,7 +108,7 @@ impl HoldReason {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Hold {
     /// `drift/<workflow>/<feed>` or `slo_breach/<workflow>/<group>`: what `prodline
-    /// monitor release` takes.
+    /// release` takes; `paused/<workflow>/<feed or all>`, which only a resume lifts.
     pub key: String,
     pub reason: HoldReason,
     pub subject: String,
@@ -181,6 +188,10 @@ fn assess_workflow(
         }
         alerts.push(condition(&alert));
     }
+    let pauses: Vec<Pause> = ledger.pauses.values().filter(|pause| pause.workflow == name).cloned().collect();
+    for pause in &pauses {
+        holds.push(Hold { key: pause.key(), reason: HoldReason::Paused, subject: pause.subject().to_owned() });
+    }
     let liveness = liveness(workflow, calendar, &documents, now);
     for feed in &liveness {
         if let Some(alert) = feed.status.alert(name, &feed.feed) {
@@ -210,6 +221,7 @@ fn assess_workflow(
         kpi,
         alerts,
         holds,
+        pauses,
     }
 }
 
@@ -285,6 +297,8 @@ pub struct Holds {
     pub feeds: BTreeSet<(String, String)>,
     /// (workflow, group) held after an SLO breach; `all` holds the workflow.
     pub groups: BTreeSet<(String, String)>,
+    /// (workflow, feed or `all`) paused by a person → who paused it, and why.
+    pub paused: BTreeMap<(String, String), Pause>,
 }
 
 impl Holds {
@@ -294,17 +308,32 @@ impl Holds {
             for hold in &status.holds {
                 let pair = (status.workflow.clone(), hold.subject.clone());
                 match hold.reason {
-                    HoldReason::Drift => holds.feeds.insert(pair),
-                    HoldReason::SloBreach => holds.groups.insert(pair),
-                };
+                    HoldReason::Drift => {
+                        holds.feeds.insert(pair);
+                    }
+                    HoldReason::SloBreach => {
+                        holds.groups.insert(pair);
+                    }
+                    HoldReason::Paused => {
+                        if let Some(pause) = status.pauses.iter().find(|pause| pause.subject() == hold.subject) {
+                            holds.paused.insert(pair, pause.clone());
+                        }
+                    }
+                }
             }
         }
         holds
     }
 
     /// Why a document of `workflow` with this watch record is held, if it is.
+    /// A person's pause comes first: it is the owner's explicit word.
     pub fn reason(&self, workflow: &str, watch: &Watch) -> Option<(&'static str, String)> {
         let key = |subject: &str| (workflow.to_owned(), subject.to_owned());
+        for subject in [crate::pause::WHOLE_WORKFLOW, watch.feed.as_str()] {
+            if let Some(pause) = self.paused.get(&key(subject)) {
+                return Some((HoldReason::Paused.as_str(), paused_message(pause)));
+            }
+        }
         if self.feeds.contains(&key(&watch.feed)) {
             return Some((
                 HoldReason::Drift.as_str(),
@@ -321,4 +350,18 @@ impl Holds {
         }
         None
     }
+}
+
+/// `auto-approve of C0001/edi paused by Olga since 2026-03-02 09:15 UTC: ERP migration; ...`
+fn paused_message(pause: &Pause) -> String {
+    let what = match &pause.feed {
+        Some(feed) => format!("auto-approve of {feed}"),
+        None => format!("auto-approve of workflow {}", pause.workflow),
+    };
+    let why = if pause.reason.is_empty() { String::new() } else { format!(": {}", pause.reason) };
+    format!(
+        "{what} paused by {} since {}{why}; reviewed until it is resumed",
+        pause.by,
+        pause.at.format("%Y-%m-%d %H:%M UTC")
+    )
 }

@@ -12,7 +12,7 @@ use prodline_core::stats::Proportion;
 use prodline_monitor::drift::SignalKind;
 use prodline_monitor::slo::DayFigures;
 
-use super::{FeedDrift, SloStatus, WorkflowStatus};
+use super::{FeedDrift, HoldReason, SloStatus, WorkflowStatus};
 
 /// Columns of a status screen: longer lines are cut with `…`.
 pub const WIDTH: usize = 100;
@@ -82,6 +82,7 @@ fn workflow_screen(status: &WorkflowStatus) -> String {
     monitor_sections(&mut screen, status);
     alert_lines(&mut screen, status);
     hold_lines(&mut screen, status);
+    pause_lines(&mut screen, status);
     screen.text
 }
 
@@ -254,17 +255,34 @@ fn alert_lines(screen: &mut Screen, status: &WorkflowStatus) {
     }
 }
 
+/// The monitor's holds; pauses have their own lines (`release` does not lift them).
 fn hold_lines(screen: &mut Screen, status: &WorkflowStatus) {
-    if status.holds.is_empty() {
+    let holds: Vec<_> = status.holds.iter().filter(|hold| hold.reason != HoldReason::Paused).collect();
+    if holds.is_empty() {
         screen.line("holds: none");
         return;
     }
-    screen.line(format!(
-        "holds: {} (the owner lifts one: `prodline release -c FILE KEY --actor NAME`)",
-        status.holds.len()
-    ));
-    for hold in &status.holds {
+    screen.line(format!("holds: {} (the owner lifts one: `prodline release -c FILE KEY --actor NAME`)", holds.len()));
+    for hold in holds {
         screen.line(format!("  {} ({})", hold.key, hold.reason.as_str()));
+    }
+}
+
+/// Auto-approve paused by a person: what, by whom, since when, why.
+fn pause_lines(screen: &mut Screen, status: &WorkflowStatus) {
+    if status.pauses.is_empty() {
+        screen.line("auto-approve paused: no");
+        return;
+    }
+    screen.line(format!("auto-approve paused: {} (its documents go to review until resumed)", status.pauses.len()));
+    for pause in &status.pauses {
+        let why = if pause.reason.is_empty() { "no reason given" } else { pause.reason.as_str() };
+        screen.line(format!(
+            "  {} by {} since {}: {why}",
+            pause.subject(),
+            pause.by,
+            pause.at.format("%Y-%m-%d %H:%M UTC")
+        ));
     }
 }
 
