@@ -43,6 +43,9 @@ const AFTER_SOURCES: &str = "[workflow.extractor]";
 /// The plant samples a tenth of what would go straight to the ERP for audit:
 /// three months of the demo give about 120 labels of auto-approve accuracy.
 const AUDIT_RATE: &str = "audit_rate = 0.10";
+/// The days at the end of the replay whose review queue the demo's reviewer
+/// leaves to a person at the web UI.
+const DAYS_LEFT_FOR_A_PERSON: i64 = 3;
 /// The monitor's story of the loop, as JSON, under `--out`.
 pub const STORY_FILE: &str = "story.json";
 /// Who reviews in the demo: a person played from the generated truth.
@@ -453,6 +456,11 @@ async fn feed(
     report: &mut LoopReport,
 ) -> anyhow::Result<()> {
     let Replay { store, clock, config, truth } = *plant;
+    // The reviewer leaves the queue of the last days to a person: `prodline
+    // demo` ends by serving the review desk, and the audit samples among
+    // those documents are the labels the person watches the SLO take in.
+    let last_day = batches.iter().flatten().filter_map(|arrival| arrival.received_at).max().map(|at| at.date_naive());
+    let left_from = last_day.map(|day| day - TimeDelta::days(DAYS_LEFT_FOR_A_PERSON - 1));
     let mut reviewed_day = None;
     for batch in batches {
         let day = batch.first().and_then(|arrival| arrival.received_at).map(|at| at.date_naive());
@@ -474,7 +482,9 @@ async fn feed(
             if let Some(at) = batch.first().and_then(|arrival| arrival.received_at) {
                 clock.set(at);
             }
-            review_queue(store, config, truth, report).await?;
+            if day.zip(left_from).is_none_or(|(day, left_from)| day < left_from) {
+                review_queue(store, config, truth, report).await?;
+            }
             reviewed_day = day;
         }
         for arrival in batch {
