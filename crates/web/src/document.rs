@@ -28,10 +28,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
-use mail_parser::{Message, MessageParser, MessagePart, MimeHeaders};
+use mail_parser::{Message, MessagePart, MimeHeaders};
 use maud::{Markup, html};
 use prodline_core::Format;
 use prodline_store::{DocumentId, DocumentRecord, Role, Store};
+use prodline_textin::email::parse_mime;
 use tokio::io::AsyncWriteExt;
 
 use crate::auth::{Denied, person};
@@ -487,11 +488,6 @@ fn remember_page(key: String, png: Vec<u8>) {
 
 // ---------------------------------------------------------------- e-mail
 
-/// mail-parser with its one known panic contained (see prodline-textin's `parse_mime`).
-fn parse_mime(bytes: &[u8]) -> Option<Message<'_>> {
-    std::panic::catch_unwind(|| MessageParser::default().parse(bytes)).ok().flatten()
-}
-
 /// One attachment as listed.
 struct Attached {
     index: u32,
@@ -760,9 +756,8 @@ struct Interchange {
     more: usize,
 }
 
-fn edi(bytes: &[u8], read: fn(&str) -> Option<Interchange>) -> Markup {
-    let text = String::from_utf8_lossy(bytes);
-    let Some(interchange) = read(&text) else {
+fn edi(bytes: &[u8], read: fn(&[u8]) -> Option<Interchange>) -> Markup {
+    let Some(interchange) = read(bytes) else {
         return html! { p.muted { "The segments could not be told apart; the raw text follows." } (text_block(bytes)) };
     };
     let (element, component) = (interchange.element.to_string(), interchange.component.to_string());
@@ -785,23 +780,26 @@ fn edi(bytes: &[u8], read: fn(&str) -> Option<Interchange>) -> Markup {
     }
 }
 
-/// X12: separators from the ISA segment (element after `ISA`, component
-/// and terminator after the sixteenth element); loops: N1 with its N2–N4,
-/// PER and REF; PO1 with everything up to the next PO1, CTT or SE.
-fn x12_segments(text: &str) -> Option<Interchange> {
-    let start = text.find("ISA")?;
-    let isa: Vec<char> = text.get(start..)?.chars().take(200).collect();
-    let element = *isa.get(3)?;
-    let sixteenth = isa.iter().enumerate().filter(|(_, c)| **c == element).nth(15).map(|(i, _)| i)?;
-    let component = *isa.get(sixteenth + 1)?;
-    let terminator = *isa.get(sixteenth + 2)?;
-    if element.is_alphanumeric() || terminator.is_alphanumeric() {
-        return None;
-    }
-    let pieces = text.get(start..)?.split(terminator).map(str::trim).filter(|piece| !piece.is_empty());
+/// X12, split by the X12 reader's own segment table (delimiters from each
+/// ISA, as the pipeline reads them); components split at ISA16. Loops: N1
+/// with its N2–N4, PER and REF; PO1 with everything up to the next PO1, CTT or SE.
+fn x12_segments(bytes: &[u8]) -> Option<Interchange> {
+    let table = prodline_x12::SegmentTable::read(bytes);
+    let delimiters = table.delimiters(1)?;
+    let (element, component) = (char::from(delimiters.element), char::from(delimiters.component));
     let mut loops = X12Loop::None;
-    let split = |piece: &str| split_plain(piece, element, component);
-    interchange(pieces.map(split), element, component, |tag| loops.level(tag))
+    let segments = table.iter().map(|segment| {
+        let split = |value: &str| -> Vec<String> {
+            // ISA16 *is* the component separator: shown as written.
+            if segment.id() == "ISA" {
+                vec![value.to_owned()]
+            } else {
+                value.split(component).map(str::to_owned).collect()
+            }
+        };
+        std::iter::once(vec![segment.id().to_owned()]).chain(segment.elements().map(split)).collect()
+    });
+    interchange(segments, element, component, |tag| loops.level(tag))
 }
 
 #[derive(Clone, Copy)]
@@ -842,32 +840,18 @@ impl X12Loop {
     }
 }
 
-/// EDIFACT: separators from UNA (or the standard ones), the release
-/// character respected; groups: NAD with its RFF, CTA, COM, LOC; LIN with
+/// EDIFACT, split by the EDIFACT reader (UNA or the UNB's delimiters, release
+/// characters undone, the interchange's character set decoded, as the
+/// pipeline reads them). Groups: NAD with its RFF, CTA, COM, LOC; LIN with
 /// everything up to the next LIN or UNS.
-fn edifact_segments(text: &str) -> Option<Interchange> {
-    let trimmed = text.trim_start();
-    let (mut component, mut element, mut release, mut terminator) = (':', '+', '?', '\'');
-    let mut body = trimmed;
-    if let Some(rest) = trimmed.strip_prefix("UNA") {
-        let declared: Vec<char> = rest.chars().take(6).collect();
-        let [c, e, _decimal, r, _reserved, t] = declared.as_slice() else { return None };
-        (component, element, release, terminator) = (*c, *e, *r, *t);
-        body = rest.get(declared.iter().map(|c| c.len_utf8()).sum::<usize>()..)?;
-    } else if !trimmed.starts_with("UNB") && !trimmed.starts_with("UNH") {
-        body = trimmed.get(trimmed.find("UNB").or_else(|| trimmed.find("UNH"))?..)?;
-    }
+fn edifact_segments(bytes: &[u8]) -> Option<Interchange> {
+    let mut reader = prodline_edifact::Segments::new(bytes);
+    let segments: Vec<Vec<Vec<String>>> =
+        reader.by_ref().map(|segment| std::iter::once(vec![segment.tag]).chain(segment.elements).collect()).collect();
+    let delimiters = reader.delimiters();
+    let (element, component) = (char::from(delimiters.element), char::from(delimiters.component));
     let mut groups = EdifactGroup::None;
-    let pieces = split_released(body, terminator, release);
-    let segments = pieces.into_iter().filter(|piece| !piece.trim().is_empty()).map(|piece| {
-        split_released(&piece, element, release)
-            .into_iter()
-            .map(|value| {
-                split_released(&value, component, release).into_iter().map(|c| unrelease(&c, release)).collect()
-            })
-            .collect::<Vec<Vec<String>>>()
-    });
-    interchange(segments, element, component, |tag| groups.level(tag))
+    interchange(segments.into_iter(), element, component, |tag| groups.level(tag))
 }
 
 #[derive(Clone, Copy)]
@@ -938,46 +922,6 @@ fn is_tag(tag: &str) -> bool {
     (2..=3).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-fn split_plain(segment: &str, element: char, component: char) -> Vec<Vec<String>> {
-    segment.split(element).map(|value| value.split(component).map(str::to_owned).collect()).collect()
-}
-
-/// Splits on `separator` except where the release character escapes it
-/// (kept, so an inner split sees it too); line breaks around pieces dropped.
-fn split_released(text: &str, separator: char, release: char) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == release {
-            current.push(c);
-            current.extend(chars.next());
-        } else if c == separator {
-            pieces.push(std::mem::take(&mut current));
-        } else {
-            current.push(c);
-        }
-    }
-    pieces.push(current);
-    pieces.into_iter().map(|piece| piece.trim_matches(['\r', '\n']).to_owned()).collect()
-}
-
-/// The value without its release characters.
-fn unrelease(text: &str, release: char) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == release {
-            if let Some(next) = chars.next() {
-                out.push(next);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -993,7 +937,7 @@ mod tests {
 
     #[test]
     fn x12_is_one_segment_per_line_with_parties_and_lines_indented_under_their_header() {
-        let interchange = x12_segments(X12).unwrap();
+        let interchange = x12_segments(X12.as_bytes()).unwrap();
         assert_eq!((interchange.element, interchange.component), ('*', '>'));
         assert_eq!(
             outline(&interchange),
@@ -1026,7 +970,7 @@ mod tests {
         let text = "UNA:+.? 'UNB+UNOC:3+BERGMANNHYD:ZZ+NORTHWIND:ZZ+260302:0915+7'\nUNH+1+ORDERS:D:96A:UN'\
             BGM+220+PO?+1+9'NAD+BY+BERGMANNHYD::92'RFF+VA:DE1'NAD+DP+4001::92'CUX+2:EUR:9'LIN+1++BHG-4711:IN'\
             QTY+21:200:PCE'PRI+AAA:3.90'UNS+S'CNT+2:1'UNT+13+1'UNZ+1+7'";
-        let interchange = edifact_segments(text).unwrap();
+        let interchange = edifact_segments(text.as_bytes()).unwrap();
         assert_eq!(
             outline(&interchange),
             [
@@ -1052,15 +996,12 @@ mod tests {
 
     #[test]
     fn text_that_is_not_edi_is_refused_and_never_panics() {
-        assert_eq!(x12_segments("hello world"), None);
-        assert_eq!(x12_segments("ISA*short"), None);
-        assert_eq!(edifact_segments("UNA:+"), None);
-        assert_eq!(edifact_segments("just some text"), None);
+        assert_eq!(x12_segments(b"hello world"), None);
+        assert_eq!(edifact_segments(b"UNA:+"), None);
+        assert_eq!(edifact_segments(b"just some text"), None);
         for cut in 0..X12.len() {
-            if X12.is_char_boundary(cut) {
-                let _ = x12_segments(&X12[..cut]);
-                let _ = edifact_segments(&X12[..cut]);
-            }
+            let _ = x12_segments(&X12.as_bytes()[..cut]);
+            let _ = edifact_segments(&X12.as_bytes()[..cut]);
         }
     }
 
