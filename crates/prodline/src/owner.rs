@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, bail};
 use chrono::Utc;
 use clap::Args;
-use prodline_eval::teardown::{EvalFacts, audit, audit_html, audit_markdown, load_candidates, plan, plan_markdown};
+use prodline_eval::teardown::{EvalFacts, audit_html, audit_markdown, load_candidates, plan, plan_markdown};
 use prodline_runtime::watch::{HoldReason, Ledger, assess};
 use prodline_store::{EventKind, Store};
 use serde_json::json;
@@ -87,15 +87,7 @@ pub fn audit_command(args: &AuditArgs) -> anyhow::Result<ExitCode> {
         };
         (check, statuses.unwrap_or_default())
     })?;
-    let mut reports = Vec::new();
-    for (index, workflow) in config.workflow.iter().enumerate() {
-        if args.workflow.as_ref().is_some_and(|only| only != &workflow.name) {
-            continue;
-        }
-        let status = statuses.iter().find(|status| status.workflow == workflow.name);
-        let facts = prodline_web::audit_facts(index, workflow, &check, status, eval.clone());
-        reports.push(audit(&facts));
-    }
+    let reports = prodline_web::audit_reports(&config, &check, &statuses, eval.as_ref(), args.workflow.as_deref());
     if reports.is_empty() {
         bail!("{}: no workflow named {:?}", args.config.display(), args.workflow.as_deref().unwrap_or_default());
     }

@@ -42,7 +42,7 @@ use prodline_store::{Store, StoreClock};
 use tokio::net::TcpListener;
 
 pub use auth::{hash_password, new_token, token_hash};
-pub use reports::audit_facts;
+pub use reports::audit_reports;
 
 /// What every handler shares: the store, the configuration, the clock and
 /// whether cookies are marked `Secure`.

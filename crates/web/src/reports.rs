@@ -21,9 +21,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use maud::html;
-use prodline_config::{CheckReport, TargetConfig, WorkflowConfig};
+use prodline_config::{CheckReport, Config, TargetConfig, WorkflowConfig};
 use prodline_eval::teardown::{
-    AccuracyFacts, AuditFacts, EvalFacts, IntegrationFacts, OperatingFacts, Owner, ValueFacts, audit, audit_html,
+    AccuracyFacts, AuditFacts, AuditReport, EvalFacts, IntegrationFacts, OperatingFacts, Owner, ValueFacts, audit,
+    audit_html,
 };
 use prodline_runtime::watch::{Ledger, WorkflowStatus, assess};
 use prodline_store::{Role, Store};
@@ -176,15 +177,7 @@ async fn live_audit<S: Store + Clone + 'static>(
         Some(folder) => newest_eval(folder).await,
         None => None,
     };
-    let reports: Vec<_> = config
-        .workflow
-        .iter()
-        .enumerate()
-        .map(|(index, workflow)| {
-            let status = statuses.iter().find(|status| status.workflow == workflow.name);
-            audit(&audit_facts(index, workflow, &check, status, eval.clone()))
-        })
-        .collect();
+    let reports = audit_reports(config, &check, &statuses, eval.as_ref(), None);
     Ok(report_response(audit_html(&reports)))
 }
 
@@ -209,11 +202,31 @@ async fn newest_eval(folder: &FsPath) -> Option<EvalFacts> {
     None
 }
 
-/// What the audit is told about one workflow: the same rules as
-/// `prodline audit` (crates/prodline/src/owner.rs) applies.
-/// What the audit (`prodline audit`, `/reports/audit`) is told about one
-/// workflow of the configuration: its owner, target probes, SLO, budget, KPI.
-pub fn audit_facts(
+/// The teardown of each workflow of `config` (or of `only`), as `prodline
+/// audit` prints it and `/reports/audit` shows it: the probes of `prodline
+/// check`, the monitor's statuses and, when given, an eval report's facts.
+pub fn audit_reports(
+    config: &Config,
+    check: &CheckReport,
+    statuses: &[WorkflowStatus],
+    eval: Option<&EvalFacts>,
+    only: Option<&str>,
+) -> Vec<AuditReport> {
+    config
+        .workflow
+        .iter()
+        .enumerate()
+        .filter(|(_, workflow)| only.is_none_or(|only| only == workflow.name))
+        .map(|(index, workflow)| {
+            let status = statuses.iter().find(|status| status.workflow == workflow.name);
+            audit(&audit_facts(index, workflow, check, status, eval.cloned()))
+        })
+        .collect()
+}
+
+/// What the audit is told about one workflow: its owner, target probes,
+/// SLO, budget, KPI.
+fn audit_facts(
     index: usize,
     workflow: &WorkflowConfig,
     check: &CheckReport,
