@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use prodline_runtime::review::ReviewError;
 use prodline_store::StoreError;
 use serde_json::json;
 
@@ -39,22 +38,8 @@ pub enum ErrorCode {
     DocumentNotFound,
     /// No route for this path.
     NotFound,
-    /// A review action without the `X-Prodline-Actor` header naming the person.
-    MissingActor,
-    /// A request body that is not the JSON the route takes.
-    BadJson,
-    /// The document is not in the review queue (any more).
-    NotInReview,
-    /// Approval refused: the pipeline planned no complete order; correct or reject instead.
-    NothingToApprove,
-    /// A corrected order lacks its customer, PO or lines.
-    InvalidOrder,
-    /// A rejection without a reason.
-    NoReason,
     /// Someone else changed the document first.
     Conflict,
-    /// A review action failed on the server's side (configuration, master data, a stored decision).
-    ReviewFailed,
     /// The store cannot be reached or refused the connection: try again later.
     StoreUnavailable,
     /// The store answered with something it should not have (a corrupt row).
@@ -63,7 +48,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and the uniqueness test.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::NoFile,
         Self::EmptyFile,
         Self::BadMultipart,
@@ -73,14 +58,7 @@ impl ErrorCode {
         Self::BadDocumentId,
         Self::DocumentNotFound,
         Self::NotFound,
-        Self::MissingActor,
-        Self::BadJson,
-        Self::NotInReview,
-        Self::NothingToApprove,
-        Self::InvalidOrder,
-        Self::NoReason,
         Self::Conflict,
-        Self::ReviewFailed,
         Self::StoreUnavailable,
         Self::StoreFailed,
     ];
@@ -97,14 +75,7 @@ impl ErrorCode {
             Self::BadDocumentId => "bad_document_id",
             Self::DocumentNotFound => "document_not_found",
             Self::NotFound => "not_found",
-            Self::MissingActor => "missing_actor",
-            Self::BadJson => "bad_json",
-            Self::NotInReview => "not_in_review",
-            Self::NothingToApprove => "nothing_to_approve",
-            Self::InvalidOrder => "invalid_order",
-            Self::NoReason => "no_reason",
             Self::Conflict => "conflict",
-            Self::ReviewFailed => "review_failed",
             Self::StoreUnavailable => "store_unavailable",
             Self::StoreFailed => "store_failed",
         }
@@ -118,16 +89,12 @@ impl ErrorCode {
             | Self::BadMultipart
             | Self::UnknownPart
             | Self::WorkflowMismatch
-            | Self::BadDocumentId
-            | Self::MissingActor
-            | Self::BadJson
-            | Self::InvalidOrder
-            | Self::NoReason => StatusCode::BAD_REQUEST,
-            Self::NotInReview | Self::NothingToApprove | Self::Conflict => StatusCode::CONFLICT,
+            | Self::BadDocumentId => StatusCode::BAD_REQUEST,
+            Self::Conflict => StatusCode::CONFLICT,
             Self::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::DocumentNotFound | Self::NotFound => StatusCode::NOT_FOUND,
             Self::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::StoreFailed | Self::ReviewFailed => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::StoreFailed => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -154,21 +121,6 @@ impl From<StoreError> for Failure {
             _ => ErrorCode::StoreFailed,
         };
         Self::new(code, format!("store: {error}"))
-    }
-}
-
-impl From<ReviewError> for Failure {
-    fn from(error: ReviewError) -> Self {
-        let code = match error {
-            ReviewError::Store(error) => return Self::from(error),
-            ReviewError::NotFound(_) => ErrorCode::DocumentNotFound,
-            ReviewError::NotInReview { .. } => ErrorCode::NotInReview,
-            ReviewError::NothingToApprove { .. } => ErrorCode::NothingToApprove,
-            ReviewError::InvalidOrder { .. } => ErrorCode::InvalidOrder,
-            ReviewError::NoReason { .. } => ErrorCode::NoReason,
-            _ => ErrorCode::ReviewFailed,
-        };
-        Self::new(code, error.to_string())
     }
 }
 

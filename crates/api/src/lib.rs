@@ -2,8 +2,8 @@
 //! (multipart), stored with `Store::receive`, and answered with their
 //! document id only after the commit; `GET /api/v1/documents/{id}` shows a
 //! document's state, decision and audit trail; `GET /healthz` says whether the
-//! store answers; with the configuration, `/api/v1/review/...` lists the
-//! review queue and approves, corrects or rejects its documents.
+//! store answers. Reviewing and the monitor's figures are not an intake
+//! port's: they need a login or an API token (`prodline-web`).
 //!
 //! One listener feeds one workflow (`SourceConfig::Http { listen }`): each
 //! upload is stored with source `http:<workflow>` and `meta.workflow`, so the
@@ -16,8 +16,6 @@
 
 mod documents;
 mod error;
-mod metrics;
-mod review;
 mod upload;
 
 use std::future::Future;
@@ -27,25 +25,22 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use prodline_config::Config;
 use prodline_store::Store;
 use tokio::net::TcpListener;
 
 pub use error::{ApiError, ErrorCode};
-pub use review::ACTOR_HEADER;
 
 /// Largest request body `POST /api/v1/documents` accepts unless configured otherwise: 50 MB.
 pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 50 * 1024 * 1024;
 
-/// What the handlers share: the store, the workflow this listener feeds, the
-/// upload limit, and the configuration when review routes are served.
+/// What the handlers share: the store, the workflow this listener feeds and
+/// the upload limit.
 /// Cloning is cheap when the store is (both back ends hold a pool).
 #[derive(Debug, Clone)]
 pub struct ApiState<S> {
     store: S,
     workflow: String,
     max_upload_bytes: usize,
-    config: Option<Arc<Config>>,
     clock: ReceiptClock,
 }
 
@@ -67,16 +62,8 @@ impl<S> ApiState<S> {
             store,
             workflow: workflow.into(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
-            config: None,
             clock: ReceiptClock::default(),
         }
-    }
-
-    /// Serves the review routes (`/api/v1/review/...`) too: approving and
-    /// correcting need the workflow's target and master data from `config`.
-    pub fn with_config(mut self, config: Arc<Config>) -> Self {
-        self.config = Some(config);
-        self
     }
 
     /// Sets the largest request body an upload may have (all its parts together).
@@ -119,24 +106,16 @@ impl<S> ApiState<S> {
 /// The handlers' view of the state: one allocation shared by every request.
 type Shared<S> = Arc<ApiState<S>>;
 
-/// Every route of the API: documents and health always, the review queue when
-/// the state has the configuration (`ApiState::with_config`).
+/// Every route of the API: uploads, a document's state, health.
 pub fn router<S: Store + Clone + 'static>(state: ApiState<S>) -> Router {
     let upload_limit = DefaultBodyLimit::max(state.max_upload_bytes);
-    let config = state.config.clone();
     let state = Arc::new(state);
-    let documents = Router::new()
+    Router::new()
         .route("/api/v1/documents", post(upload::upload::<S>).layer(upload_limit))
         .route("/api/v1/documents/{id}", get(documents::show::<S>))
         .route("/healthz", get(documents::health::<S>))
-        .with_state(state.clone());
-    let router = match config {
-        Some(config) => {
-            documents.merge(metrics::routes(state.clone(), config.clone())).merge(review::routes(state, config))
-        }
-        None => documents,
-    };
-    router.fallback(error::not_found)
+        .with_state(state)
+        .fallback(error::not_found)
 }
 
 /// Binds `listen` (e.g. `127.0.0.1:8080`); the error names the address.

@@ -451,8 +451,6 @@ async fn run_serving_http(
     // Dropping `stop` (on an early return too) stops every listener.
     let (stop, stopped) = tokio::sync::watch::channel(());
     let mut servers = Vec::new();
-    // The review routes need the whole configuration (targets, master data).
-    let shared_config = Arc::new(config.clone());
     for workflow in &config.workflow {
         for source in &workflow.sources {
             let prodline_config::SourceConfig::Http { listen } = source else { continue };
@@ -461,8 +459,7 @@ async fn run_serving_http(
             if let Ok(address) = listener.local_addr() {
                 eprintln!("workflow {}: uploads on http://{address}/api/v1/documents", workflow.name);
             }
-            let state = prodline_api::ApiState::new(store.clone(), workflow.name.clone())
-                .with_config(Arc::clone(&shared_config));
+            let state = prodline_api::ApiState::new(store.clone(), workflow.name.clone());
             let mut stopped = stopped.clone();
             let shutdown = async move {
                 let _ = stopped.changed().await;
@@ -473,11 +470,12 @@ async fn run_serving_http(
     }
     if serve {
         let listener = crate::web::bind(&config.server.listen).await?;
+        let shared_config = Arc::new(config.clone());
         let mut stopped = stopped.clone();
         let shutdown = async move {
             let _ = stopped.changed().await;
         };
-        let web = crate::web::serve_on(listener, store.clone(), Arc::clone(&shared_config), None, shutdown);
+        let web = crate::web::serve_on(listener, store.clone(), shared_config, None, shutdown);
         servers.push(tokio::spawn(web));
     }
     let summary = prodline_runtime::run(config, store, clock, shutdown_signal()).await;

@@ -1,4 +1,3 @@
 //! prodline-api's one integration-test binary.
 
-mod metrics;
 mod upload;

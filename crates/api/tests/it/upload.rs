@@ -402,133 +402,17 @@ async fn upload_repeat_and_get_on_postgres() {
     store.close().await;
 }
 
-// ---- the review queue ----
-
-/// `prodline init`'s example plant (policy `shadow`: every order goes to review), loaded.
-async fn example_plant(dir: &std::path::Path) -> (prodline_config::Config, SqliteStore) {
-    let plant = dir.join("plant");
-    prodline_config::init(&plant).await.expect("init the example plant");
-    let config = prodline_config::Config::load(&plant.join(prodline_config::CONFIG_FILE))
-        .unwrap_or_else(|errors| panic!("{errors}"));
-    let prodline_config::StoreConfig::Sqlite { path } = &config.store else { panic!("init writes a SQLite store") };
-    let store = SqliteStore::open(path).await.expect("open the plant's store");
-    (config, store)
-}
-
-/// The fixture 850 with another PO number: another order.
-fn purchase_order(po: &str) -> Vec<u8> {
-    let fixture =
-        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/x12/acme_850.x12"))
-            .expect("the 850 fixture");
-    String::from_utf8(fixture).expect("an ASCII fixture").replacen("4500012345", po, 1).into_bytes()
-}
-
-impl Server {
-    async fn act(&self, path: &str, actor: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.client.post(format!("{}{path}", self.base));
-        if let Some(actor) = actor {
-            request = request.header(prodline_api::ACTOR_HEADER, actor);
-        }
-        if let Some(body) = body {
-            request = request.header("content-type", "application/json").body(body.to_string());
-        }
-        answer(request.send().await.expect("POST")).await
-    }
-}
+// ---- what an intake listener does not serve ----
 
 #[tokio::test]
-async fn review_routes_list_show_approve_correct_and_reject_with_the_actor_in_the_audit_trail() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (config, store) = example_plant(dir.path()).await;
-    let workflow = config.workflow[0].name.clone();
-    let state = ApiState::new(store.clone(), workflow.clone()).with_config(std::sync::Arc::new(config.clone()));
-    let server = Server::start(state).await;
-
-    let body = Form::default()
-        .file("file", Some("a.x12"), &purchase_order("4500000001"))
-        .file("file", Some("b.x12"), &purchase_order("4500000002"))
-        .file("file", Some("c.x12"), &purchase_order("4500000003"))
-        .finish();
-    let (status, uploaded) = server.upload(body).await;
-    assert_eq!(status, StatusCode::CREATED, "{uploaded}");
-    let ids: Vec<DocumentId> = uploaded["documents"].as_array().expect("documents").iter().map(document_id).collect();
-    let summary = prodline_runtime::run_once(&config, &store, &prodline_runtime::SystemClock).await.expect("a pass");
-    assert_eq!(summary.review, 3, "shadow policy: all to review ({summary})");
-
-    let (status, queue) = server.get("/api/v1/review").await;
-    assert_eq!(status, StatusCode::OK, "{queue}");
-    let queued: Vec<i64> =
-        queue["documents"].as_array().expect("documents").iter().filter_map(|d| d["id"].as_i64()).collect();
-    assert_eq!(queued, ids.iter().map(|id| id.0).collect::<Vec<_>>());
-    let (_, limited) = server.get("/api/v1/review?limit=1").await;
-    assert_eq!(limited["documents"].as_array().map(Vec::len), Some(1), "{limited}");
-
-    let [approved, corrected, rejected] = ids[..] else { panic!("{ids:?}") };
-    let (status, view) = server.get(&format!("/api/v1/review/{corrected}")).await;
-    assert_eq!(status, StatusCode::OK, "{view}");
-    assert_eq!(view["state"], json!("in_review"));
-    let orders: Vec<Value> = view["decision"]["orders"]
-        .as_array()
-        .expect("planned orders")
-        .iter()
-        .map(|planned| planned["order"].clone())
-        .collect();
-    assert_eq!(orders.len(), 1, "{view}");
-
-    // Approve: the actor is required, and recorded.
-    let approve = format!("/api/v1/review/{approved}/approve");
-    let (status, refused) = server.act(&approve, None, None).await;
-    assert_eq!((status, error_of(&refused).0), (StatusCode::BAD_REQUEST, "missing_actor"), "{refused}");
-    let (status, approval) = server.act(&approve, Some("alice"), None).await;
-    assert_eq!(status, StatusCode::OK, "{approval}");
-    assert_eq!(approval["actor"], json!("alice"));
-    assert_eq!(approval["idempotency_keys"].as_array().map(Vec::len), Some(1), "{approval}");
-    let (status, again) = server.act(&approve, Some("bob"), None).await;
-    assert_eq!((status, error_of(&again).0), (StatusCode::CONFLICT, "not_in_review"), "{again}");
-
-    // Correct with the orders as planned: approved as corrected.
-    let correct = format!("/api/v1/review/{corrected}/correct");
-    let (status, bad) = server.act(&correct, Some("alice"), Some(json!({ "order": orders }))).await;
-    assert_eq!((status, error_of(&bad).0), (StatusCode::BAD_REQUEST, "bad_json"), "{bad}");
-    let (status, correction) = server.act(&correct, Some("alice"), Some(json!({ "orders": orders }))).await;
-    assert_eq!(status, StatusCode::OK, "{correction}");
-    assert_eq!(correction["approval"]["actor"], json!("alice"));
-
-    // Reject: a reason is required.
-    let reject = format!("/api/v1/review/{rejected}/reject");
-    let (status, refused) = server.act(&reject, Some("carol"), Some(json!({ "reason": " " }))).await;
-    assert_eq!((status, error_of(&refused).0), (StatusCode::BAD_REQUEST, "no_reason"), "{refused}");
-    let (status, rejection) = server.act(&reject, Some("carol"), Some(json!({ "reason": "phoned in already" }))).await;
-    assert_eq!(status, StatusCode::OK, "{rejection}");
-
-    // Unknown and malformed ids.
-    let (status, missing) = server.act(&format!("/api/v1/review/{}/approve", i64::MAX), Some("alice"), None).await;
-    assert_eq!((status, error_of(&missing).0), (StatusCode::NOT_FOUND, "document_not_found"), "{missing}");
-    let (status, bad_id) = server.get("/api/v1/review/x").await;
-    assert_eq!((status, error_of(&bad_id).0), (StatusCode::BAD_REQUEST, "bad_document_id"), "{bad_id}");
-
-    let summary = prodline_runtime::run_once(&config, &store, &prodline_runtime::SystemClock).await.expect("a pass");
-    assert_eq!(summary.posted, 2, "the approved and the corrected order ({summary})");
-    let (_, queue) = server.get("/api/v1/review").await;
-    assert_eq!(queue["documents"], json!([]));
-    for (id, state) in [(approved, "posted"), (corrected, "posted"), (rejected, "rejected")] {
-        let (_, shown) = server.get(&format!("/api/v1/documents/{id}")).await;
-        assert_eq!(shown["state"], json!(state), "{shown}");
-    }
-    let events = store.events(approved).await.expect("events");
-    let review = events.iter().find(|event| event.kind == EventKind::ReviewApproved).expect("ReviewApproved");
-    assert_eq!(review.actor, "alice");
-    let events = store.events(rejected).await.expect("events");
-    let review = events.iter().find(|event| event.kind == EventKind::ReviewRejected).expect("ReviewRejected");
-    assert_eq!((review.actor.as_str(), &review.details["reason"]), ("carol", &json!("phoned in already")));
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn without_the_configuration_there_are_no_review_routes() {
+async fn an_intake_listener_serves_no_review_or_monitor_routes() {
+    // Reviewing and the monitor's figures need a login or an API token:
+    // they are the web server's (`prodline serve`), not an intake port's.
     let (store, _dir) = sqlite().await;
     let server = Server::start(ApiState::new(store, WORKFLOW)).await;
-    let (status, answer) = server.get("/api/v1/review").await;
-    assert_eq!((status, error_of(&answer).0), (StatusCode::NOT_FOUND, "not_found"), "{answer}");
+    for path in ["/api/v1/review", "/metrics"] {
+        let (status, answer) = server.get(path).await;
+        assert_eq!((status, error_of(&answer).0), (StatusCode::NOT_FOUND, "not_found"), "{path}: {answer}");
+    }
     server.stop().await;
 }

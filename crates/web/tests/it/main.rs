@@ -7,5 +7,6 @@ mod browser_dashboard;
 mod dashboard;
 mod desk;
 mod fixture;
+mod metrics;
 mod search;
 mod security;

@@ -1,17 +1,19 @@
-//! `GET /metrics` over real HTTP in front of a real SQLite store: a
-//! scaffolded plant (`prodline_config::init`) with an audit sample and an
-//! SLO, two orders decided by the runtime and reviewed, then the
-//! exposition checked line by line and against figures worked out by hand.
+//! `GET /metrics` of the web server over real HTTP in front of a real SQLite
+//! store: a scaffolded plant (`prodline_config::init`) with an audit sample
+//! and an SLO, two orders decided by the runtime and reviewed, then the
+//! exposition (scraped with an API token, as Prometheus does) checked line
+//! by line and against figures worked out by hand.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use prodline_api::{ApiError, ApiState};
 use prodline_config::{CONFIG_FILE, Config, StoreConfig};
 use prodline_core::CanonicalOrder;
 use prodline_runtime::review;
-use prodline_store::{DocumentId, SqliteStore};
+use prodline_store::{DocumentId, Role, SqliteStore, Store};
+use prodline_testkit::orders::{VALVE_3_4, x12_850};
+use prodline_web::{WebState, new_token, token_hash};
 use reqwest::StatusCode;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -21,24 +23,29 @@ const WORKFLOW: &str = "example_orders";
 struct Server {
     base: String,
     stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), ApiError>>,
+    task: JoinHandle<std::io::Result<()>>,
 }
 
 impl Server {
-    async fn start(state: ApiState<SqliteStore>) -> Server {
-        let listener = prodline_api::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    async fn start(state: WebState<SqliteStore>) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let address = listener.local_addr().expect("bound address");
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async move {
             let _ = stopped.await;
         };
-        let task = tokio::spawn(prodline_api::serve_on(listener, state, shutdown));
+        let task = tokio::spawn(prodline_web::serve_on(listener, state, shutdown));
         Server { base: format!("http://{address}"), stop: Some(stop), task }
     }
 
-    /// Status, Content-Type and body of `GET /metrics`.
-    async fn scrape(&self) -> (StatusCode, String, String) {
-        let response = reqwest::get(format!("{}/metrics", self.base)).await.expect("GET /metrics");
+    /// Status, Content-Type and body of `GET /metrics`, with `token` when given.
+    async fn scrape(&self, token: Option<&str>) -> (StatusCode, String, String) {
+        let request = reqwest::Client::new().get(format!("{}/metrics", self.base));
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let response = request.send().await.expect("GET /metrics");
         let status = response.status();
         let content_type =
             response.headers().get("content-type").and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
@@ -92,10 +99,9 @@ fn with_slo_target(text: &str, target: &str) -> String {
     lines.join("\n") + "\n"
 }
 
-/// The fixture 850 with another PO number, dropped into the plant's inbox.
-fn drop_order(config: &Config, po: &str) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/x12/acme_850.x12");
-    let text = std::fs::read_to_string(fixture).expect("the 850 fixture").replacen("4500012345", po, 1);
+/// Acme's 850 (one known valve) with PO number `po`, dropped into the plant's inbox.
+fn drop_order(config: &Config, po: &str, control: u32) {
+    let text = x12_850(po, control, &[VALVE_3_4]);
     let Some(prodline_config::SourceConfig::Folder { path, .. }) = config.workflow[0].sources.first() else {
         panic!("the example plant reads a folder first")
     };
@@ -146,11 +152,11 @@ fn valid_name(name: &str) -> bool {
 /// By hand, target p0 = 0.9, drop 0.05 (p1 = 0.85): accuracy 1/2 = 0.5;
 /// llr = 1·ln(0.85/0.9) + 1·ln(0.15/0.1) = −0.05716 + 0.40547 = 0.34831.
 #[tokio::test]
-async fn metrics_expose_the_audit_sample_of_the_listeners_workflow() {
+async fn metrics_expose_the_audit_sample_to_a_token_holder() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (config, store) = audited_plant(dir.path()).await;
-    drop_order(&config, "4500000001");
-    drop_order(&config, "4500000002");
+    drop_order(&config, "4500000001", 1);
+    drop_order(&config, "4500000002", 2);
     let summary = prodline_runtime::run_once(&config, &store, &prodline_runtime::SystemClock).await.expect("a pass");
     assert_eq!((summary.decided, summary.review), (2, 2), "{summary}");
     let queue = review::list(&store, 10).await.expect("queue");
@@ -166,8 +172,13 @@ async fn metrics_expose_the_audit_sample_of_the_listeners_workflow() {
     orders[0].lines[0].qty = qty + qty;
     review::correct(&store, &config, corrected, "ana", orders).await.expect("correct");
 
-    let server = Server::start(ApiState::new(store.clone(), WORKFLOW).with_config(Arc::new(config.clone()))).await;
-    let (status, content_type, body) = server.scrape().await;
+    let token = new_token();
+    store.add_api_token("prometheus", Role::Reviewer, &token_hash(&token), "test").await.expect("token");
+    let server = Server::start(WebState::new(store.clone(), Arc::new(config)).with_secure_cookies(false)).await;
+    // Without a token there is nothing to see.
+    let (status, _, body) = server.scrape(None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, content_type, body) = server.scrape(Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
     let samples = parse_exposition(&body);
@@ -183,17 +194,4 @@ async fn metrics_expose_the_audit_sample_of_the_listeners_workflow() {
     assert_eq!(of(format!("prodline_documents_touchless_total{{workflow=\"{WORKFLOW}\"}}")), 0.0);
     assert_eq!(of(format!("prodline_alerts_firing{{workflow=\"{WORKFLOW}\"}}")), 0.0);
     server.stop().await;
-
-    // Another workflow's listener shows nothing of this one.
-    let other = Server::start(ApiState::new(store.clone(), "other").with_config(Arc::new(config))).await;
-    let (status, _, body) = other.scrape().await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(parse_exposition(&body).is_empty(), "{body}");
-    other.stop().await;
-
-    // Without the configuration there is nothing to judge by: no route.
-    let bare = Server::start(ApiState::new(store, WORKFLOW)).await;
-    let (status, _, body) = bare.scrape().await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    bare.stop().await;
 }
