@@ -196,17 +196,17 @@ async fn assert_intake_by_channel(out: &Path, store: &mut SqliteConnection, stdo
 /// The monitor's story of the demo (`<out>/story.json`): the customer whose
 /// new system sends Plant 1's orders under Plant 2's code is caught by drift
 /// before its labels could show the damage, and the EDI feed that goes silent
-/// raises its alarm within its configured cadence of the outage.
+/// raises its alarm within its configured cadence of the outage. Then, in the
+/// same run (the replay takes a while), the demo serves its desk: a person
+/// logs in with the printed password, clears the queue through the desk's own
+/// forms, and the SLO takes in the audit samples among them.
 #[test]
-fn the_drift_is_caught_before_accuracy_falls_and_the_dead_feed_within_its_cadence() {
+fn the_demo_catches_the_drift_and_the_dead_feed_then_a_person_clears_its_served_queue() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("demo");
-    let run = Command::new(env!("CARGO_BIN_EXE_prodline"))
-        .args(["demo", "--no-serve", "--out", out.to_str().expect("utf-8 path"), "--documents", STORY_DOCUMENTS])
-        .output()
-        .unwrap_or_else(|e| panic!("running prodline demo: {e}"));
-    let stdout = String::from_utf8_lossy(&run.stdout).into_owned();
-    assert!(run.status.success(), "demo failed: {stdout}{}", String::from_utf8_lossy(&run.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+    let served = Served::start(&out, port);
+    let stdout = served.stdout.clone();
     let story: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("story.json")).expect("story.json")).expect("JSON");
     let at = |value: &serde_json::Value| -> Option<chrono::DateTime<chrono::Utc>> {
@@ -240,6 +240,175 @@ fn the_drift_is_caught_before_accuracy_falls_and_the_dead_feed_within_its_cadenc
 
     assert!(stdout.contains("drift alert at"), "{stdout}");
     assert!(stdout.contains("dead feed"), "{stdout}");
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(a_person_clears_the_queue(&served, &out, port));
+}
+
+/// `prodline demo` left serving its desk, killed on drop; what it printed
+/// up to the line that says what waits in the queue.
+struct Served {
+    child: std::process::Child,
+    stdout: String,
+    password: String,
+    waiting: usize,
+    audits: u64,
+}
+
+impl Served {
+    fn start(out: &Path, port: u16) -> Served {
+        use std::io::BufRead;
+        let listen = format!("127.0.0.1:{port}");
+        let stderr = std::fs::File::create(out.with_extension("stderr")).expect("stderr file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_prodline"))
+            .args([
+                "demo",
+                "--out",
+                out.to_str().expect("utf-8 path"),
+                "--documents",
+                STORY_DOCUMENTS,
+                "--listen",
+                &listen,
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("running prodline demo: {e}"));
+        let lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut served = Served { child, stdout: String::new(), password: String::new(), waiting: 0, audits: 0 };
+        for line in lines {
+            let line = line.expect("demo output");
+            served.stdout.push_str(&line);
+            served.stdout.push('\n');
+            if line.contains("log in as reviewer") {
+                served.password = word_after(&line, "password").expect("the reviewer's password");
+            }
+            if line.contains("documents wait in the review queue") {
+                served.waiting = number_before(&line, "documents wait");
+                served.audits = u64::try_from(number_before(&line, "of them audit samples")).expect("a count");
+                return served;
+            }
+        }
+        let stderr = std::fs::read_to_string(out.with_extension("stderr")).unwrap_or_default();
+        panic!("the demo ended without serving its desk: {}{stderr}", served.stdout);
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn word_after(line: &str, word: &str) -> Option<String> {
+    line.split_whitespace().skip_while(|w| *w != word).nth(1).map(str::to_owned)
+}
+
+fn number_before(line: &str, phrase: &str) -> usize {
+    let head = line.split(phrase).next().unwrap_or_default();
+    let number = head.split(|c: char| !c.is_ascii_digit()).rfind(|w| !w.is_empty());
+    number.and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no number before {phrase:?} in {line:?}"))
+}
+
+/// Logs in as the demo's reviewer through the login form, answers every
+/// document of the queue through the desk's forms (approve; reject when
+/// there is nothing to approve), and checks the SLO's labels took in the
+/// audit samples and the trail names the person.
+async fn a_person_clears_the_queue(served: &Served, out: &Path, port: u16) {
+    assert!(served.waiting > 0 && served.audits > 0, "nothing left for a person: {}", served.stdout);
+    let mut browser = Browser::new(port);
+    let login = browser.get("/login").await;
+    let csrf = hidden(&login, "csrf");
+    let (status, _) =
+        browser.post("/login", &[("name", "reviewer"), ("password", &served.password), ("csrf", &csrf)]).await;
+    assert_eq!(status, 303, "the printed login did not work");
+    let before = browser.labels().await;
+    let mut answered = 0;
+    loop {
+        let queue = browser.get("/review").await;
+        let Some(id) = queue.split("data-id=\"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned)
+        else {
+            break;
+        };
+        let desk = browser.get(&format!("/review/{id}")).await;
+        let csrf = hidden(&desk, "csrf");
+        let (status, _) = browser.post(&format!("/review/{id}/approve"), &[("csrf", &csrf)]).await;
+        if status != 303 {
+            let fields = [("csrf", csrf.as_str()), ("reason", "not an order to enter")];
+            let (status, body) = browser.post(&format!("/review/{id}/reject"), &fields).await;
+            assert_eq!(status, 303, "document {id} could be neither approved nor rejected: {body}");
+        }
+        answered += 1;
+        assert!(answered <= served.waiting, "the queue does not empty");
+    }
+    assert_eq!(answered, served.waiting);
+    assert_eq!(browser.labels().await, before + served.audits, "the SLO did not take in the audit samples");
+    let mut store = open(&out.join("plant/prodline.sqlite")).await;
+    let by_person = scalar(
+        &mut store,
+        "SELECT COUNT(*) FROM events WHERE actor = 'reviewer' AND kind IN ('ReviewApproved', 'ReviewRejected')",
+    )
+    .await;
+    assert_eq!(usize::try_from(by_person).ok(), Some(served.waiting));
+}
+
+/// A browser's part, by hand: the session cookie kept, redirects not followed.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    fn new(port: u16) -> Browser {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build();
+        Browser { http: http.expect("client"), base: format!("http://127.0.0.1:{port}"), cookies: HashMap::new() }
+    }
+
+    async fn get(&mut self, path: &str) -> String {
+        let request = self.http.get(format!("{}{path}", self.base));
+        let (status, body) = self.send(request).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let body: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", v.replace(' ', "+"))).collect();
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.join("&"));
+        self.send(request).await
+    }
+
+    /// Audit-sample labels of the workflow's SLO, from `/api/v1/status`.
+    async fn labels(&mut self) -> u64 {
+        let status: serde_json::Value = serde_json::from_str(&self.get("/api/v1/status").await).expect("JSON");
+        let all = status[0]["slo"].as_array().and_then(|slos| slos.iter().find(|slo| slo["scope"] == "all"));
+        all.and_then(|slo| slo["accuracy"]["trials"].as_u64()).unwrap_or_else(|| panic!("no SLO: {status}"))
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> (u16, String) {
+        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let response = request.header("cookie", cookie.join("; ")).send().await.expect("the desk answers");
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            if let Some((name, rest)) = text.split_once('=') {
+                self.cookies.insert(name.to_owned(), rest.split(';').next().unwrap_or_default().to_owned());
+            }
+        }
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+}
+
+/// The value of the first hidden input named `name`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let value = html.split(&marker).nth(1).and_then(|rest| rest.split('"').next());
+    value.unwrap_or_else(|| panic!("no {name} field in {html}")).to_owned()
 }
 
 /// The demo as `scripts/demo.sh` runs it (seed 42): the story is told on
